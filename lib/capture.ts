@@ -1,0 +1,316 @@
+/**
+ * Capture the git facts of the working tree for a run record, through {@link Git}:
+ * `rev-parse` (locate), then `status`, `describe` and `config` concurrently, plus
+ * `for-each-ref --contains` only when "pushed" cannot be read off the upstream, and
+ * submodule lookups only when the repository has submodules.
+ */
+import { Git, GitError, type GitFailure, type RepoConfig } from "./git.ts";
+import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
+import { submodulePaths } from "./gitmodules.ts";
+import { redactUrl } from "./redact.ts";
+
+/** One tracked change, as stored in `git.changed[]`. */
+export interface ChangedPath {
+  path: string;
+  kind: ChangeKind;
+  /** git's two-letter status code (`.M`, `A.`, `R.`...). */
+  xy: string;
+  orig_path?: string;
+}
+
+/** One submodule, as stored in `git.submodules[]`. */
+export interface SubmoduleFact {
+  path: string;
+  /** The checked-out commit (what the run used). */
+  sha: string | null;
+  /** The commit the superproject records for it. */
+  recorded_sha: string | null;
+  /** At a new commit or with tracked edits (counts toward the run's `dirty`). */
+  dirty: boolean;
+  /** Holds untracked files (does not make the run dirty). */
+  untracked: boolean;
+}
+
+/** The `git` section of a run record. */
+export interface GitFacts {
+  available: boolean;
+  /** Why git facts are missing, in words; null when available. */
+  reason: string | null;
+  reason_code: GitFailure | null;
+  root: string | null;
+  sha: string;
+  sha_short: string;
+  describe: string | null;
+  branch: string | null;
+  detached: boolean;
+  upstream: string | null;
+  ahead: number | null;
+  behind: number | null;
+  /** HEAD is in some remote-tracking ref (as of the last fetch), null when unknown. */
+  pushed: boolean | null;
+  remote: string | null;
+  /** The remote's URL without credentials. */
+  remote_url: string | null;
+  dirty: boolean;
+  changed: ChangedPath[];
+  untracked: string[];
+  /** Untracked files count toward `dirty` (config `untracked: "dirty"`). */
+  untracked_counts: boolean;
+  submodules: SubmoduleFact[];
+  shallow: boolean | null;
+  worktree: boolean | null;
+  stash: number;
+  patch: null | { path: string; sha256: string; bytes: number; truncated: boolean };
+}
+
+/** How a capture treats untracked files and paths that never count. */
+export interface CaptureOptions {
+  /** `report`: list, `dirty`: list and count, `ignore`: neither (and skip the walk). */
+  untracked?: "report" | "dirty" | "ignore";
+  /** Run-tag prefix excluded from describe (`run/`). */
+  tagPrefix?: string;
+  /** Paths for which this returns true never count and are not listed. */
+  ignore?: (path: string) => boolean;
+  /** Reads `.gitmodules` at the top; injectable for tests. */
+  readTextFile?: (path: string) => Promise<string | null>;
+}
+
+/** Facts for a run where git could not answer. */
+export function unavailableFacts(
+  failure: GitFailure,
+  reason: string,
+  root: string | null = null,
+): GitFacts {
+  return {
+    available: false,
+    reason,
+    reason_code: failure,
+    root,
+    sha: "unknown",
+    sha_short: "unknown",
+    describe: null,
+    branch: null,
+    detached: false,
+    upstream: null,
+    ahead: null,
+    behind: null,
+    pushed: null,
+    remote: null,
+    remote_url: null,
+    dirty: false,
+    changed: [],
+    untracked: [],
+    untracked_counts: false,
+    submodules: [],
+    shallow: null,
+    worktree: null,
+    stash: 0,
+    patch: null,
+  };
+}
+
+/** A human sentence for each failure reason. */
+export function failureReason(err: GitError): string {
+  switch (err.failure) {
+    case "git-not-found":
+      return "git is not installed or not on PATH";
+    case "not-a-repository":
+      return "not inside a git repository";
+    case "not-a-work-tree":
+      return "inside a git directory without a working tree (bare repository)";
+    case "dubious-ownership":
+      return `git refuses this repository: ${
+        dubiousPath(err.stderr) ?? "it"
+      } is owned by another user (dubious ownership)`;
+    case "timeout":
+      return err.message;
+    case "unborn-head":
+      return "HEAD has no commits yet";
+    case "corrupt-head":
+      return "HEAD does not point at a readable commit";
+    default:
+      return err.message;
+  }
+}
+
+/** The repository path git names in its dubious-ownership message. */
+export function dubiousPath(stderr: string): string | null {
+  const m = /dubious ownership in repository at '([^'\n]*)'/.exec(stderr);
+  return m ? m[1] : null;
+}
+
+async function defaultRead(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Capture the repository's facts. Never throws for git's own failures: they become
+ * `available: false` with a reason (the policy decides whether that is fatal).
+ */
+export async function captureGit(git: Git, opts: CaptureOptions = {}): Promise<GitFacts> {
+  const untrackedMode = opts.untracked ?? "report";
+  const ignore = opts.ignore ?? (() => false);
+  let info;
+  try {
+    info = await git.repoInfo();
+  } catch (err) {
+    if (err instanceof GitError) return unavailableFacts(err.failure, failureReason(err));
+    throw err;
+  }
+  const statusP = git.status(untrackedMode === "ignore" ? "no" : "normal");
+  if (info.headShort === null) {
+    // Unborn (status works, says "(initial)") or broken (status fails) HEAD.
+    try {
+      const st = await statusP;
+      const facts = unavailableFacts(
+        "unborn-head",
+        `HEAD has no commits yet${st.head ? ` (branch ${st.head} is unborn)` : ""}`,
+        info.root,
+      );
+      facts.branch = st.head;
+      return facts;
+    } catch (err) {
+      if (!(err instanceof GitError)) throw err;
+      return unavailableFacts(
+        "corrupt-head",
+        `HEAD does not point at a readable commit: ${err.message}`,
+        info.root,
+      );
+    }
+  }
+  let st: StatusReport, describe: string, config: RepoConfig;
+  try {
+    [st, describe, config] = await Promise.all([
+      statusP,
+      git.describe(opts.tagPrefix ?? "run/"),
+      git.config(),
+    ]);
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    const failure = err.failure === "git-failed" ? "corrupt-head" : err.failure;
+    return unavailableFacts(
+      failure,
+      failure === "timeout" ? err.message : `git cannot read this repository: ${err.message}`,
+      info.root,
+    );
+  }
+  if (st.oid === null) {
+    // HEAD resolved a moment ago but status says unborn: a corrupt branch ref.
+    return unavailableFacts("corrupt-head", "HEAD's branch ref is unreadable", info.root);
+  }
+
+  const changed: ChangedPath[] = [];
+  const subFlags = new Map<
+    string,
+    { commitChanged: boolean; modified: boolean; untracked: boolean }
+  >();
+  for (const e of st.entries) {
+    if (e.submodule) subFlags.set(e.path, e.submodule);
+    // A submodule with only untracked files is not a change (git describe --dirty agrees).
+    if (e.submodule && !e.submodule.commitChanged && !e.submodule.modified && e.xy === ".M") {
+      continue;
+    }
+    if (ignore(e.path) && (e.origPath === undefined || ignore(e.origPath))) continue;
+    const c: ChangedPath = { path: e.path, kind: changeKind(e), xy: e.xy };
+    if (e.origPath !== undefined) c.orig_path = e.origPath;
+    changed.push(c);
+  }
+  const untracked = untrackedMode === "ignore"
+    ? []
+    : st.untracked.filter((p) => !isRunprovPath(p) && !ignore(p));
+
+  const remote = pickRemote(st.head, config);
+  const remoteCfg = remote ? config.remotes.get(remote) : undefined;
+  const remoteUrl = remoteCfg?.url ? redactUrl(remoteCfg.url) : null;
+
+  const [pushed, submodules] = await Promise.all([
+    pushedState(git, st, config),
+    submoduleFacts(git, info.root, subFlags, opts.readTextFile ?? defaultRead),
+  ]);
+
+  const dirty = changed.length > 0 || (untrackedMode === "dirty" && untracked.length > 0);
+  return {
+    available: true,
+    reason: null,
+    reason_code: null,
+    root: info.root,
+    sha: st.oid,
+    sha_short: info.headShort,
+    describe: dirty ? `${describe}-dirty` : describe,
+    branch: st.head,
+    detached: st.detached,
+    upstream: st.upstream,
+    ahead: st.ahead,
+    behind: st.behind,
+    pushed,
+    remote,
+    remote_url: remoteUrl,
+    dirty,
+    changed,
+    untracked,
+    untracked_counts: untrackedMode === "dirty",
+    submodules,
+    shallow: info.shallow,
+    worktree: info.linkedWorktree,
+    stash: st.stash,
+    patch: null,
+  };
+}
+
+/** runprov's own directory never counts as a change of the tree. */
+function isRunprovPath(p: string): boolean {
+  return p === ".runprov/" || p.startsWith(".runprov/");
+}
+
+/** The branch's configured remote, else `origin`, else the only remote. */
+export function pickRemote(branch: string | null, cfg: RepoConfig): string | null {
+  const fromBranch = branch ? cfg.branches.get(branch)?.remote : undefined;
+  if (fromBranch && cfg.remotes.has(fromBranch)) return fromBranch;
+  if (cfg.remotes.has("origin")) return "origin";
+  const names = [...cfg.remotes.keys()];
+  return names.length > 0 ? names.sort()[0] : null;
+}
+
+async function pushedState(git: Git, st: StatusReport, cfg: RepoConfig): Promise<boolean | null> {
+  if (cfg.remotes.size === 0) return false;
+  // In the upstream already: no extra git process.
+  if (st.upstream && st.ahead === 0) return true;
+  try {
+    return await git.inAnyRemote(st.oid!);
+  } catch (err) {
+    if (err instanceof GitError) return null;
+    throw err;
+  }
+}
+
+async function submoduleFacts(
+  git: Git,
+  root: string,
+  flags: Map<string, { commitChanged: boolean; modified: boolean; untracked: boolean }>,
+  read: (path: string) => Promise<string | null>,
+): Promise<SubmoduleFact[]> {
+  const gitmodules = await read(`${root}/.gitmodules`);
+  const paths = new Set(gitmodules ? submodulePaths(gitmodules) : []);
+  for (const p of flags.keys()) paths.add(p);
+  if (paths.size === 0) return [];
+  const recorded = await git.gitlinks([...paths].map((p) => `:(literal)${p}`));
+  const facts: SubmoduleFact[] = [];
+  for (const path of [...paths].sort()) {
+    const rec = recorded.get(path) ?? null;
+    if (rec === null && !flags.has(path)) continue; // declared but not a gitlink (stale .gitmodules)
+    const f = flags.get(path);
+    const sha = f?.commitChanged ? await git.headAt(`${root}/${path}`) : rec;
+    facts.push({
+      path,
+      sha,
+      recorded_sha: rec,
+      dirty: !!f && (f.commitChanged || f.modified),
+      untracked: !!f?.untracked,
+    });
+  }
+  return facts;
+}

@@ -1,0 +1,140 @@
+/**
+ * The command line: global options, dispatch to one module per command, and the single
+ * place where errors become exit codes and messages.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { renderError, usageError } from "./errors.ts";
+import type { Context, GlobalOptions, Io } from "./io.ts";
+import { BUILD_COMMIT, VERSION } from "./version.ts";
+import { stamp } from "./commands/stamp.ts";
+
+type Command = (ctx: Context, args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
+};
+
+/** The top-level help text. */
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join("\n");
+  return `runprov ${VERSION}: record what code produced each training run
+
+Usage: runprov [-C DIR] [--config FILE] [-q] COMMAND [OPTIONS]
+
+Commands:
+${list}
+
+Global options:
+  -C DIR          run as if started in DIR (like git -C)
+  --config FILE   use this runprov.jsonc instead of the repository's
+  -q, --quiet     no warnings or notes on stderr (errors still print)
+  -h, --help      this help; 'runprov COMMAND --help' for a command's
+  -V, --version   print the version
+
+Data goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 internal error,
+2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict.
+`;
+}
+
+/** Extra facts main.ts can provide that the library cannot find on its own. */
+export interface Runtime {
+  /** runprov's own commit when run from a source checkout (null otherwise). */
+  sourceCommit?: () => Promise<string | null>;
+}
+
+/** `runprov --version` text: version, and the commit it was built or run from. */
+export async function versionText(rt: Runtime): Promise<string> {
+  const commit = BUILD_COMMIT ?? (await rt.sourceCommit?.().catch(() => null)) ?? null;
+  return `runprov ${VERSION}${commit ? ` (commit ${commit})` : ""}\n`;
+}
+
+/**
+ * Run runprov with `args`; resolve with the exit code. Never throws: every error is
+ * rendered on stderr here.
+ */
+export async function runCli(args: string[], io: Io, rt: Runtime = {}): Promise<number> {
+  try {
+    return await dispatch(args, io, rt);
+  } catch (err) {
+    const { text, code } = renderError(err, io.env.RUNPROV_DEBUG === "1");
+    io.stderr(text);
+    return code;
+  }
+}
+
+async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
+  const global: GlobalOptions = { dir: io.cwd, quiet: false };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-C" || a === "--config") {
+      const v = args[++i];
+      if (v === undefined) throw usageError(`option ${a} needs a value`, "see 'runprov --help'");
+      if (a === "-C") global.dir = isAbsolute(v) ? v : resolve(global.dir, v);
+      else global.config = isAbsolute(v) ? v : resolve(io.cwd, v);
+    } else if (a.startsWith("-C") && a.length > 2) {
+      global.dir = resolve(global.dir, a.slice(2));
+    } else if (a.startsWith("--config=")) {
+      global.config = resolve(io.cwd, a.slice("--config=".length));
+    } else if (a === "-q" || a === "--quiet") {
+      global.quiet = true;
+    } else if (a === "-h" || a === "--help") {
+      await io.stdout(mainHelp());
+      return 0;
+    } else if (a === "-V" || a === "--version") {
+      await io.stdout(await versionText(rt));
+      return 0;
+    } else if (a.startsWith("-")) {
+      throw usageError(`unknown option ${a}`, "see 'runprov --help'");
+    } else {
+      break;
+    }
+  }
+  const name = args[i];
+  if (name === undefined) {
+    io.stderr(mainHelp());
+    return 2;
+  }
+  if (name === "help") {
+    await io.stdout(mainHelp());
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    throw usageError(`unknown command '${name}'`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
+  }
+  await checkDir(global.dir);
+  // Global options may also follow the command (`runprov stamp -q`).
+  const rest: string[] = [];
+  const tail = args.slice(i + 1);
+  for (let k = 0; k < tail.length; k++) {
+    const a = tail[k];
+    if (a === "--") {
+      rest.push(...tail.slice(k));
+      break;
+    }
+    if (a === "-q" || a === "--quiet") global.quiet = true;
+    else rest.push(a);
+  }
+  const ctx: Context = {
+    io,
+    global,
+    warn: (text) => {
+      if (!global.quiet) io.stderr(`runprov: ${text}\n`);
+    },
+  };
+  return await cmd.run(ctx, rest);
+}
+
+async function checkDir(dir: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    throw usageError(`cannot use -C ${dir}: no such directory`);
+  }
+  if (!info.isDirectory) throw usageError(`cannot use -C ${dir}: not a directory`);
+}

@@ -1,0 +1,52 @@
+/** Exit codes of the public contract (DESIGN.md, "Exit codes"). */
+export const Exit = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  policy: 3,
+  git: 4,
+  tag: 5,
+} as const;
+
+export type ExitCode = (typeof Exit)[keyof typeof Exit];
+
+/**
+ * The one error type runprov raises on purpose: a message saying what failed and why,
+ * an optional hint saying what to do, and the exit code the CLI ends with.
+ *
+ * @example
+ * throw new RunprovError("run id 'a b' is invalid: spaces are not allowed", Exit.usage);
+ */
+export class RunprovError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "RunprovError";
+  }
+}
+
+/** A usage or configuration error (exit 2). */
+export function usageError(message: string, hint?: string): RunprovError {
+  return new RunprovError(message, Exit.usage, hint);
+}
+
+/**
+ * Render any thrown value as the lines runprov prints on stderr, and the exit code.
+ * Unexpected errors get exit 1 and, only with `debug`, their stack.
+ */
+export function renderError(err: unknown, debug = false): { text: string; code: number } {
+  if (err instanceof RunprovError) {
+    const lines = [`runprov: ${err.message}`];
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+    if (debug && err.stack) lines.push(err.stack);
+    return { text: lines.join("\n") + "\n", code: err.exitCode };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const lines = [`runprov: internal error: ${message}`];
+  if (debug && err instanceof Error && err.stack) lines.push(err.stack);
+  else lines.push("hint: set RUNPROV_DEBUG=1 for a stack trace, and report it");
+  return { text: lines.join("\n") + "\n", code: Exit.internal };
+}

@@ -1,0 +1,404 @@
+/**
+ * The only module that spawns git. Every call goes through {@link Git.run}, which applies
+ * the hygiene in DESIGN.md: argv arrays only, `-c core.fsmonitor=false`, no optional locks,
+ * a scrubbed environment, `LC_ALL=C`, no prompts, closed stdin and a time limit.
+ */
+import { parsePorcelainV2, type StatusReport } from "./porcelain.ts";
+import { redactText } from "./redact.ts";
+
+/** What one git process gave back. */
+export interface GitResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** Spawns git. Replaceable in tests (to assert the exact argv) and in benchmarks. */
+export type GitRunner = (
+  args: readonly string[],
+  opts: { cwd: string; env: Record<string, string>; timeoutMs: number },
+) => Promise<GitResult>;
+
+/** Why git could not answer, as a stable code (also stored as `git.reason_code`). */
+export type GitFailure =
+  | "git-not-found"
+  | "not-a-repository"
+  | "not-a-work-tree"
+  | "dubious-ownership"
+  | "unborn-head"
+  | "corrupt-head"
+  | "timeout"
+  | "git-failed";
+
+/** A git process that failed: its argv, exit code, stderr and a classified reason. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly code: number,
+    readonly stderr: string,
+    readonly failure: GitFailure,
+    message?: string,
+  ) {
+    super(message ?? `git ${args.join(" ")} failed (exit ${code}): ${firstLine(stderr)}`);
+    this.name = "GitError";
+  }
+}
+
+function firstLine(s: string): string {
+  const lines = s.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? "";
+}
+
+/**
+ * Variables git reads to find a repository (`git rev-parse --local-env-vars`, git 2.39).
+ * Inherited from a parent git (a hook, an alias) they point runprov at the wrong repository.
+ */
+export const SCRUBBED_GIT_VARS = [
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_CONFIG",
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_IMPLICIT_WORK_TREE",
+  "GIT_GRAFT_FILE",
+  "GIT_INDEX_FILE",
+  "GIT_NO_REPLACE_OBJECTS",
+  "GIT_REPLACE_REF_BASE",
+  "GIT_PREFIX",
+  "GIT_INTERNAL_SUPER_PREFIX",
+  "GIT_SHALLOW_FILE",
+  "GIT_COMMON_DIR",
+] as const;
+
+/**
+ * The environment every git child gets: the parent's, minus repository-location variables
+ * (and numbered `GIT_CONFIG_KEY_n`/`VALUE_n`), plus the fixed settings runprov relies on.
+ */
+export function gitEnv(parent: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  const drop = new Set<string>(SCRUBBED_GIT_VARS);
+  for (const [k, v] of Object.entries(parent)) {
+    if (drop.has(k) || /^GIT_CONFIG_(KEY|VALUE)_\d+$/.test(k)) continue;
+    env[k] = v;
+  }
+  env.GIT_OPTIONAL_LOCKS = "0";
+  env.LC_ALL = "C";
+  delete env.LANGUAGE;
+  env.GIT_TERMINAL_PROMPT = "0";
+  env.GIT_ADVICE = "0";
+  env.GIT_PAGER = "cat";
+  env.GIT_NO_LAZY_FETCH = "1";
+  return env;
+}
+
+/** Names of inherited location variables that runprov ignores (for one warning). */
+export function inheritedGitVars(parent: Record<string, string>): string[] {
+  return SCRUBBED_GIT_VARS.filter((k) => parent[k] !== undefined);
+}
+
+/** Options prepended to every git command line. */
+export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
+
+const decoder = new TextDecoder();
+
+/** The default runner: `Deno.Command`, stdin closed, SIGKILL at the deadline. */
+export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs }) => {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("git", {
+      args: [...args],
+      cwd,
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new GitError(
+        args,
+        127,
+        "",
+        "git-not-found",
+        "git is not installed or not on PATH",
+      );
+    }
+    if (err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.PermissionDenied) {
+      throw new GitError(args, 126, String(err), "git-failed", `cannot run git in ${cwd}: ${err}`);
+    }
+    throw err;
+  }
+  // On the deadline: SIGKILL git and stop waiting, even if a grandchild (a hook, a
+  // submodule's git) still holds the pipes open.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      reject(
+        new GitError(
+          args,
+          137,
+          "",
+          "timeout",
+          `git ${args.slice(GIT_GLOBAL_ARGS.length).join(" ")} did not finish within ${
+            timeoutMs / 1000
+          } s and was killed`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    const out = await Promise.race([child.output(), deadline]);
+    return { code: out.code, stdout: out.stdout, stderr: decoder.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** Facts from the one `git rev-parse` call that locates the repository. */
+export interface RepoInfo {
+  /** Absolute path of the working tree's top. */
+  root: string;
+  gitDir: string;
+  commonDir: string;
+  shallow: boolean;
+  /** True for a linked worktree (`git worktree add`). */
+  linkedWorktree: boolean;
+  /** Abbreviated HEAD commit, or null when HEAD is unborn or does not name a commit. */
+  headShort: string | null;
+}
+
+/** One remote's URLs, exactly as configured (not yet redacted). */
+export interface RemoteConfig {
+  url?: string;
+  pushurl?: string;
+}
+
+/** The remotes and branch tracking settings, from one `git config` call. */
+export interface RepoConfig {
+  remotes: Map<string, RemoteConfig>;
+  branches: Map<string, { remote?: string; merge?: string }>;
+}
+
+/** Options for a {@link Git} client. */
+export interface GitOptions {
+  /** Directory git runs in (runprov's `-C`). */
+  cwd: string;
+  /** The parent environment (usually `Deno.env.toObject()`); scrubbed by {@link gitEnv}. */
+  env: Record<string, string>;
+  /** Milliseconds before a git process is killed. */
+  timeoutMs?: number;
+  runner?: GitRunner;
+}
+
+/** Default time limit for one git process: 60 s (`RUNPROV_GIT_TIMEOUT` overrides). */
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
+
+/**
+ * A typed git client. Each method is one git process and returns parsed facts;
+ * failures are {@link GitError}s with a {@link GitFailure} reason.
+ */
+export class Git {
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+  readonly timeoutMs: number;
+  readonly #runner: GitRunner;
+  /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
+  readonly calls: string[][] = [];
+
+  constructor(opts: GitOptions) {
+    this.cwd = opts.cwd;
+    this.env = gitEnv(opts.env);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.#runner = opts.runner ?? denoGitRunner;
+  }
+
+  /**
+   * Run `git <args>`; resolve with the result when the exit code is in `ok` (default [0]),
+   * otherwise reject with a classified {@link GitError}.
+   */
+  async run(
+    args: readonly string[],
+    opts: { ok?: readonly number[]; cwd?: string } = {},
+  ): Promise<GitResult> {
+    const argv = [...GIT_GLOBAL_ARGS, ...args];
+    this.calls.push(argv);
+    const res = await this.#runner(argv, {
+      cwd: opts.cwd ?? this.cwd,
+      env: this.env,
+      timeoutMs: this.timeoutMs,
+    });
+    if (!(opts.ok ?? [0]).includes(res.code)) {
+      throw new GitError(argv, res.code, redactText(res.stderr, []), classify(res.stderr));
+    }
+    return res;
+  }
+
+  /** `git --version`, e.g. "2.39.5". */
+  async version(): Promise<string> {
+    const out = text((await this.run(["--version"])).stdout).trim();
+    return out.replace(/^git version /, "");
+  }
+
+  /**
+   * Locate the repository: top, git dirs, shallowness and the abbreviated HEAD, in one call.
+   * Throws `not-a-repository`, `dubious-ownership`, `not-a-work-tree` as {@link GitError}.
+   */
+  async repoInfo(): Promise<RepoInfo> {
+    // --verify must come last; with -q an unborn or broken HEAD is exit 1 and no line.
+    const res = await this.run([
+      "rev-parse",
+      "--path-format=absolute",
+      "--show-toplevel",
+      "--absolute-git-dir",
+      "--git-common-dir",
+      "--is-shallow-repository",
+      "--short",
+      "-q",
+      "--verify",
+      "HEAD^{commit}",
+    ], { ok: [0, 1] });
+    const lines = text(res.stdout).split("\n");
+    if (lines.length < 4) {
+      throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
+    }
+    const [root, gitDir, commonDir, shallow, head] = lines;
+    return {
+      root,
+      gitDir,
+      commonDir,
+      shallow: shallow === "true",
+      linkedWorktree: gitDir !== commonDir,
+      headShort: res.code === 0 && head ? head : null,
+    };
+  }
+
+  /**
+   * The one working-tree scan: `git status --porcelain=v2 --branch -z --show-stash`.
+   * `untracked` picks `-unormal` (list) or `-uno` (skip the untracked walk entirely).
+   */
+  async status(untracked: "normal" | "no" = "normal"): Promise<StatusReport> {
+    const res = await this.run([
+      "status",
+      "--porcelain=v2",
+      "--branch",
+      "-z",
+      "--show-stash",
+      `--untracked-files=${untracked}`,
+    ]);
+    return parsePorcelainV2(text(res.stdout));
+  }
+
+  /**
+   * `git describe --always --tags --exclude <prefix>*` for HEAD: nearest tag, distance and
+   * abbreviated hash (or the hash alone). Run tags never become version strings.
+   */
+  async describe(excludePrefix = "run/"): Promise<string> {
+    const res = await this.run([
+      "describe",
+      "--always",
+      "--tags",
+      "--exclude",
+      `${excludePrefix}*`,
+      "HEAD",
+    ]);
+    return text(res.stdout).trim();
+  }
+
+  /** Remote URLs and branch tracking settings, from one `git config -z --get-regexp` call. */
+  async config(): Promise<RepoConfig> {
+    // Exit 1 means no key matched: a repository without remotes.
+    const res = await this.run([
+      "config",
+      "-z",
+      "--get-regexp",
+      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge))$",
+    ], { ok: [0, 1] });
+    return parseConfigZ(text(res.stdout));
+  }
+
+  /** Whether `sha` is contained in any remote-tracking ref (as of the last fetch; no network). */
+  async inAnyRemote(sha: string): Promise<boolean> {
+    const res = await this.run([
+      "for-each-ref",
+      "--count=1",
+      "--format=%(refname)",
+      `--contains=${sha}`,
+      "refs/remotes/",
+    ]);
+    return text(res.stdout).trim() !== "";
+  }
+
+  /** Recorded (index) commits of the given submodule paths: `git ls-files -s -z`. */
+  async gitlinks(paths: readonly string[]): Promise<Map<string, string>> {
+    const res = await this.run(["ls-files", "-s", "-z", "--", ...paths]);
+    const out = new Map<string, string>();
+    for (const rec of text(res.stdout).split("\0")) {
+      const m = /^160000 ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+      if (m) out.set(m[2], m[1]);
+    }
+    return out;
+  }
+
+  /** HEAD of the repository at `dir` (a submodule's checked-out commit), or null. */
+  async headAt(dir: string): Promise<string | null> {
+    const res = await this.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], {
+      cwd: dir,
+      ok: [0, 1, 128],
+    });
+    return res.code === 0 ? text(res.stdout).trim() : null;
+  }
+}
+
+/** Decode git's stdout. */
+export function text(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Turn git's (LC_ALL=C) stderr into a stable failure reason. */
+export function classify(stderr: string): GitFailure {
+  if (/detected dubious ownership/.test(stderr)) return "dubious-ownership";
+  if (/not a git repository/.test(stderr)) return "not-a-repository";
+  if (/must be run in a work tree/.test(stderr)) return "not-a-work-tree";
+  if (/bad object HEAD|bad revision 'HEAD'|unknown revision or path.*HEAD/.test(stderr)) {
+    return "corrupt-head";
+  }
+  return "git-failed";
+}
+
+/** Parse `git config -z --get-regexp` output: records `key\nvalue\0`. */
+export function parseConfigZ(out: string): RepoConfig {
+  const cfg: RepoConfig = { remotes: new Map(), branches: new Map() };
+  for (const rec of out.split("\0")) {
+    if (!rec) continue;
+    const nl = rec.indexOf("\n");
+    const key = nl < 0 ? rec : rec.slice(0, nl);
+    const value = nl < 0 ? "" : rec.slice(nl + 1);
+    // Section names are case-insensitive, subsection (the remote/branch name) is not,
+    // and the last dot separates the variable name.
+    const first = key.indexOf(".");
+    const last = key.lastIndexOf(".");
+    if (first < 0 || last === first) continue;
+    const section = key.slice(0, first).toLowerCase();
+    const name = key.slice(first + 1, last);
+    const variable = key.slice(last + 1).toLowerCase();
+    if (section === "remote") {
+      const r = cfg.remotes.get(name) ?? {};
+      // The first url wins, as for fetch; later ones are extra push URLs.
+      if (variable === "url" && r.url === undefined) r.url = value;
+      if (variable === "pushurl" && r.pushurl === undefined) r.pushurl = value;
+      cfg.remotes.set(name, r);
+    } else if (section === "branch") {
+      const b = cfg.branches.get(name) ?? {};
+      if (variable === "remote") b.remote = value;
+      if (variable === "merge") b.merge = value;
+      cfg.branches.set(name, b);
+    }
+  }
+  return cfg;
+}

@@ -1,0 +1,123 @@
+/** The run record (schema `runprov.run/1`): building it and reading one back. Pure. */
+import type { GitFacts } from "./capture.ts";
+import type { HostFacts } from "./host.ts";
+import type { PolicyRecord } from "./policy.ts";
+import { RunprovError, usageError } from "./errors.ts";
+import { Exit } from "./errors.ts";
+
+export const SCHEMA = "runprov.run/1";
+
+/** `command` section: set by `runprov exec`, null for `stamp` and `env`. */
+export interface CommandFacts {
+  argv: string[];
+  cwd: string;
+  started_at: string;
+  ended_at: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number | null;
+  /** Why the command could not start, if it could not. */
+  error?: string;
+  /** Process id of the runprov that supervises the command (to tell running from lost). */
+  supervisor_pid?: number;
+}
+
+/** Run status: `captured` (stamp/env), `running`, `succeeded`, `failed`. */
+export type RunStatus = "captured" | "running" | "succeeded" | "failed";
+
+export interface RunRecord {
+  schema: typeof SCHEMA;
+  run_id: string;
+  name: string | null;
+  created_at: string;
+  status: RunStatus;
+  git: GitFacts;
+  policy: PolicyRecord;
+  command: CommandFacts | null;
+  host: HostFacts;
+  tool: { name: "runprov"; version: string };
+}
+
+/** Assemble a record from its parts. */
+export function buildRecord(parts: {
+  runId: string;
+  name?: string | null;
+  createdAt: Date;
+  git: GitFacts;
+  policy: PolicyRecord;
+  host: HostFacts;
+  version: string;
+  command?: CommandFacts | null;
+  status?: RunStatus;
+}): RunRecord {
+  return {
+    schema: SCHEMA,
+    run_id: parts.runId,
+    name: parts.name ?? null,
+    created_at: parts.createdAt.toISOString(),
+    status: parts.status ?? "captured",
+    git: parts.git,
+    policy: parts.policy,
+    command: parts.command ?? null,
+    host: parts.host,
+    tool: { name: "runprov", version: parts.version },
+  };
+}
+
+/** Serialise a record the way it is stored: 2-space JSON, trailing newline. */
+export function serializeRecord(record: RunRecord): string {
+  return JSON.stringify(record, null, 2) + "\n";
+}
+
+/**
+ * Parse and check a stored record (`--from FILE`). Anything that is not a runprov record
+ * of a known schema is a usage error naming the file.
+ */
+export function parseRecord(text: string, source: string): RunRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw usageError(
+      `${source} is not a runprov record: not valid JSON (${(err as Error).message})`,
+      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
+  }
+  const problem = recordProblem(data);
+  if (problem) {
+    throw usageError(
+      `${source} is not a runprov record: ${problem}`,
+      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
+  }
+  return data as RunRecord;
+}
+
+function recordProblem(d: unknown): string | null {
+  if (typeof d !== "object" || d === null || Array.isArray(d)) return "not a JSON object";
+  const r = d as Record<string, unknown>;
+  if (r.schema !== SCHEMA) {
+    return r.schema === undefined
+      ? `no "schema" field (expected "${SCHEMA}")`
+      : `unsupported schema ${JSON.stringify(r.schema)} (expected "${SCHEMA}")`;
+  }
+  if (typeof r.run_id !== "string") return '"run_id" is missing or not a string';
+  if (typeof r.created_at !== "string") return '"created_at" is missing or not a string';
+  const g = r.git as Record<string, unknown> | undefined;
+  if (typeof g !== "object" || g === null) return '"git" is missing';
+  if (typeof g.sha !== "string") return '"git.sha" is missing or not a string';
+  if (typeof g.dirty !== "boolean") return '"git.dirty" is missing or not a boolean';
+  if (typeof r.policy !== "object" || r.policy === null) return '"policy" is missing';
+  if (typeof r.host !== "object" || r.host === null) return '"host" is missing';
+  return null;
+}
+
+/** Raised when a record cannot be stored. */
+export function recordWriteError(path: string, err: unknown): RunprovError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new RunprovError(
+    `cannot write the run record ${path}: ${why}`,
+    Exit.usage,
+    "check that the record directory is writable (config 'dir', or --out FILE / --out -)",
+  );
+}

@@ -1,0 +1,8 @@
+/** runprov's own version and build commit, stamped at build time into build_info.json. */
+import info from "#build-info" with { type: "json" };
+
+/** The version string of this runprov. */
+export const VERSION: string = info.version;
+
+/** The commit runprov was built from, when the build stamped one (compiled binaries). */
+export const BUILD_COMMIT: string | null = info.commit;

@@ -1,0 +1,187 @@
+/** The git seam: exact argv, the environment every git child gets, error classification. */
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import {
+  classify,
+  Git,
+  gitEnv,
+  GitError,
+  type GitResult,
+  type GitRunner,
+  parseConfigZ,
+} from "../lib/git.ts";
+import { captureGit } from "../lib/capture.ts";
+
+const enc = new TextEncoder();
+
+/** A fake runner that answers by subcommand and records every call. */
+function fake(answers: Record<string, Partial<GitResult> & { text?: string }>) {
+  const calls: { args: readonly string[]; env: Record<string, string> }[] = [];
+  const runner: GitRunner = (args, { env }) => {
+    calls.push({ args, env });
+    const sub = args[2];
+    const a = answers[sub] ?? { code: 0, text: "" };
+    return Promise.resolve({
+      code: a.code ?? 0,
+      stdout: a.stdout ?? enc.encode(a.text ?? ""),
+      stderr: a.stderr ?? "",
+    });
+  };
+  return { runner, calls };
+}
+
+const HEAD = "1d677bcfed910adffefee3702f31c1afa9ef173b";
+
+Deno.test("git: a capture runs exactly rev-parse, status, describe and config", async () => {
+  const { runner, calls } = fake({
+    "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\n1d677bc\n" },
+    status: {
+      text: `# branch.oid ${HEAD}\0# branch.head main\0# branch.upstream origin/main\0` +
+        `# branch.ab +0 -0\0`,
+    },
+    describe: { text: "v1.0\n" },
+    config: {
+      text: "remote.origin.url\nhttps://u:tok@h/x.git\0branch.main.remote\norigin\0",
+    },
+  });
+  const git = new Git({ cwd: "/r", env: { PATH: "/bin" }, runner });
+  const facts = await captureGit(git, { readTextFile: () => Promise.resolve(null) });
+  assertEquals(calls.map((c) => c.args), [
+    [
+      "-c",
+      "core.fsmonitor=false",
+      "rev-parse",
+      "--path-format=absolute",
+      "--show-toplevel",
+      "--absolute-git-dir",
+      "--git-common-dir",
+      "--is-shallow-repository",
+      "--short",
+      "-q",
+      "--verify",
+      "HEAD^{commit}",
+    ],
+    [
+      "-c",
+      "core.fsmonitor=false",
+      "status",
+      "--porcelain=v2",
+      "--branch",
+      "-z",
+      "--show-stash",
+      "--untracked-files=normal",
+    ],
+    [
+      "-c",
+      "core.fsmonitor=false",
+      "describe",
+      "--always",
+      "--tags",
+      "--exclude",
+      "run/*",
+      "HEAD",
+    ],
+    [
+      "-c",
+      "core.fsmonitor=false",
+      "config",
+      "-z",
+      "--get-regexp",
+      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge))$",
+    ],
+  ]);
+  assertEquals(facts.sha, HEAD);
+  assertEquals(facts.describe, "v1.0");
+  assertEquals(facts.remote_url, "https://h/x.git");
+  assertEquals(facts.pushed, true, "read off the upstream, no extra git call");
+});
+
+Deno.test("git: every child gets no optional locks, C locale, no prompts, no GIT_DIR", () => {
+  const env = gitEnv({
+    PATH: "/bin",
+    HOME: "/h",
+    GIT_DIR: "/elsewhere/.git",
+    GIT_WORK_TREE: "/elsewhere",
+    GIT_INDEX_FILE: "/elsewhere/.git/index",
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "core.fsmonitor",
+    GIT_CONFIG_VALUE_0: "/bin/evil",
+    LANGUAGE: "de",
+    LC_ALL: "de_DE.UTF-8",
+    GIT_SSH_COMMAND: "ssh -i key",
+  });
+  assertEquals(env, {
+    PATH: "/bin",
+    HOME: "/h",
+    LC_ALL: "C",
+    GIT_SSH_COMMAND: "ssh -i key",
+    GIT_OPTIONAL_LOCKS: "0",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_ADVICE: "0",
+    GIT_PAGER: "cat",
+    GIT_NO_LAZY_FETCH: "1",
+  });
+});
+
+Deno.test("git: failures are classified from git's (LC_ALL=C) messages", () => {
+  assertEquals(
+    classify("fatal: detected dubious ownership in repository at '/x'\n"),
+    "dubious-ownership",
+  );
+  assertEquals(
+    classify("fatal: not a git repository (or any of the parent directories): .git\n"),
+    "not-a-repository",
+  );
+  assertEquals(classify("fatal: this operation must be run in a work tree\n"), "not-a-work-tree");
+  assertEquals(classify("fatal: bad object HEAD\n"), "corrupt-head");
+  assertEquals(classify("fatal: something else\n"), "git-failed");
+});
+
+Deno.test("git: a failing call rejects with GitError carrying argv, code and stderr", async () => {
+  const { runner } = fake({
+    describe: { code: 128, stderr: "fatal: not a git repository (or any parent)\n" },
+  });
+  const git = new Git({ cwd: "/", env: {}, runner });
+  const err = await assertRejects(() => git.describe()).catch((e) => e);
+  void err;
+  try {
+    await git.describe();
+    assert(false);
+  } catch (e) {
+    assert(e instanceof GitError);
+    assertEquals(e.code, 128);
+    assertEquals(e.failure, "not-a-repository");
+    assertEquals(e.args.slice(2, 3), ["describe"]);
+    assert(e.message.includes("fatal: not a git repository"));
+  }
+});
+
+Deno.test("git: a git that hangs is killed at the deadline with a timeout failure", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fakeGit = `${dir}/git`;
+    await Deno.writeTextFile(fakeGit, "#!/bin/sh\n/bin/sleep 30\n");
+    await Deno.chmod(fakeGit, 0o755);
+    const git = new Git({ cwd: dir, env: { PATH: dir }, timeoutMs: 200 });
+    const started = Date.now();
+    try {
+      await git.version();
+      assert(false, "expected a timeout");
+    } catch (e) {
+      assert(e instanceof GitError);
+      assertEquals(e.failure, "timeout");
+      assert(Date.now() - started < 5000);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("git: config -z parsing keeps remote names' case and the first url", () => {
+  const cfg = parseConfigZ(
+    "remote.Up.url\nssh://a\0remote.Up.url\nssh://b\0remote.o.pushurl\np\0branch.f/x.remote\nUp\0" +
+      "branch.f/x.merge\nrefs/heads/x\0",
+  );
+  assertEquals(cfg.remotes.get("Up"), { url: "ssh://a" });
+  assertEquals(cfg.remotes.get("o"), { pushurl: "p" });
+  assertEquals(cfg.branches.get("f/x"), { remote: "Up", merge: "refs/heads/x" });
+});

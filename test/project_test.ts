@@ -1,0 +1,40 @@
+/** The project's own promises: one permission list, no files read beside the source. */
+import { assert, assertEquals } from "./assert.ts";
+import { join } from "node:path";
+import denoConfig from "../deno.json" with { type: "json" };
+import { PERMISSIONS, ROOT } from "./helpers.ts";
+
+Deno.test("permissions: main.ts's shebang carries exactly lib/permissions.json", async () => {
+  const first = (await Deno.readTextFile(join(ROOT, "main.ts"))).split("\n")[0];
+  assertEquals(first, `#!/usr/bin/env -S deno run ${PERMISSIONS.join(" ")}`);
+});
+
+Deno.test("permissions: the runprov task runs main.ts with exactly lib/permissions.json", () => {
+  assertEquals(denoConfig.tasks.runprov, `deno run ${PERMISSIONS.join(" ")} main.ts`);
+});
+
+Deno.test("permissions: the compile script takes its flags from lib/permissions.json", async () => {
+  const src = await Deno.readTextFile(join(ROOT, "scripts/compile.ts"));
+  assert(src.includes('import permissions from "../lib/permissions.json"'));
+  assert(src.includes("...permissions"));
+});
+
+Deno.test("compiled binary safety: nothing in lib/ reads files relative to import.meta.url", async () => {
+  const offenders: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const p = join(dir, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (p.endsWith(".ts") && (await Deno.readTextFile(p)).includes("import.meta.url")) {
+        offenders.push(p);
+      }
+    }
+  };
+  await walk(join(ROOT, "lib"));
+  assertEquals(offenders, []);
+});
+
+Deno.test("main.ts is executable", async () => {
+  const st = await Deno.stat(join(ROOT, "main.ts"));
+  assert(((st.mode ?? 0) & 0o111) !== 0);
+});
