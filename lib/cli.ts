@@ -7,11 +7,13 @@ import { renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
+import { exec } from "./commands/exec.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
+  exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
 };
 
 /** The top-level help text. */

@@ -5,7 +5,14 @@
 import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "./git.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision, POLICY_MODES, type PolicyMode } from "./policy.ts";
-import { buildRecord, recordWriteError, type RunRecord, serializeRecord } from "./record.ts";
+import {
+  buildRecord,
+  type CommandFacts,
+  recordWriteError,
+  type RunRecord,
+  type RunStatus,
+  serializeRecord,
+} from "./record.ts";
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./runid.ts";
 import { ensureRunprovDir, recordDir, recordPath, writeFileAtomic } from "./store.ts";
@@ -141,6 +148,7 @@ export async function captureRun(
   ctx: Context,
   values: ParsedArgs["values"],
   out?: string | null,
+  init: { status?: RunStatus; command?: CommandFacts } = {},
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
@@ -156,6 +164,8 @@ export async function captureRun(
     policy: decision.record,
     host: hostFacts(ctx.io.env),
     version: VERSION,
+    status: init.status,
+    command: init.command,
   });
   if (out === "-" || out === null) return { record, path: null };
   const path = out !== undefined

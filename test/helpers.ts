@@ -145,6 +145,23 @@ export class Sandbox {
     });
   }
 
+  /** Start runprov without waiting (for signal tests); stdio piped, stdin closed. */
+  spawnRunprov(
+    args: string[],
+    opts: { cwd?: string; env?: Record<string, string> } = {},
+  ): Deno.ChildProcess {
+    const [cmd, ...pre] = runprovArgv();
+    return new Deno.Command(cmd, {
+      args: [...pre, ...args],
+      cwd: opts.cwd ?? this.dir,
+      env: { ...this.env, ...opts.env },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  }
+
   /** Run runprov and parse its stdout as JSON, failing with stderr if it did not exit 0. */
   async json(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
     const r = await this.runprov(args, opts);

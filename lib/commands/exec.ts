@@ -1,0 +1,133 @@
+/**
+ * `runprov exec -- CMD ARGS...`: the whole lifecycle of a run. Check the policy, record
+ * the run as running, run CMD with the exports, record how it ended, exit with its code.
+ */
+import { parseCommandArgs, str } from "../args.ts";
+import { captureRun, RUN_OPTIONS, storeRecord } from "../session.ts";
+import { exportVars } from "../exports.ts";
+import { inheritedRun } from "../nested.ts";
+import { supervise } from "../supervise.ts";
+import type { RunRecord } from "../record.ts";
+import { usageError } from "../errors.ts";
+import type { Context } from "../io.ts";
+
+export const EXEC_HELP = `runprov exec: run a training command as a recorded run
+
+Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
+                    [--allow-dirty REASON] [--out FILE] -- CMD [ARGS...]
+
+1. applies the clean-tree policy (refused: exit 3, CMD never starts);
+2. writes the record with status "running" and the command;
+3. runs CMD directly (no shell) with stdin/stdout/stderr inherited and the RUNPROV_*
+   variables of 'runprov env' added to the environment;
+4. forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to CMD and waits for it;
+5. records ended_at, duration_ms, exit_code or signal, status succeeded/failed;
+6. exits with CMD's code (128+N if killed by signal N; 127 not found; 126 not executable).
+
+Inside a run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of a
+running record), exec reuses that run and leaves its record alone.
+
+Options:
+  --run-id ID           use this run id; default: random
+  --name NAME           a human name for the run
+  --policy MODE         strict | warn | off (default warn; env RUNPROV_POLICY)
+  --strict              short for --policy strict
+  --allow-dirty REASON  let a strict run use a dirty tree, recording why
+  --out FILE            keep the record at FILE instead of .runprov/runs/<id>.json
+`;
+
+const EXEC_OPTIONS = { ...RUN_OPTIONS, out: { type: "string" as const } };
+
+/** Options of exec that take a value (to find where CMD starts without `--`). */
+const VALUE_OPTIONS = new Set(
+  Object.entries(EXEC_OPTIONS).filter(([, o]) => o.type === "string").map(([k]) => `--${k}`),
+);
+
+/**
+ * Split exec's arguments into runprov's options and CMD: at `--`, or else at the first
+ * word that is neither an option nor an option's value.
+ *
+ * @example
+ * splitExecArgs(["--strict", "--", "python", "-u", "t.py"]); // { own: ["--strict"], command: ["python", "-u", "t.py"] }
+ */
+export function splitExecArgs(args: readonly string[]): { own: string[]; command: string[] } {
+  const dd = args.indexOf("--");
+  if (dd >= 0) return { own: args.slice(0, dd), command: args.slice(dd + 1) };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("-") || a === "-") return { own: args.slice(0, i), command: args.slice(i) };
+    if (VALUE_OPTIONS.has(a)) i++;
+  }
+  return { own: [...args], command: [] };
+}
+
+/** Run `exec`. */
+export async function exec(ctx: Context, args: string[]): Promise<number> {
+  const { own, command } = splitExecArgs(args);
+  const { values } = parseCommandArgs("exec", own, EXEC_OPTIONS);
+  if (values.help) {
+    await ctx.io.stdout(EXEC_HELP);
+    return 0;
+  }
+  if (command.length === 0) {
+    throw usageError(
+      "exec: no command given",
+      "put the command after '--', e.g. runprov exec --strict -- python train.py --lr 3e-4",
+    );
+  }
+  const terminal = Deno.stdin.isTerminal();
+
+  const parent = await inheritedRun(ctx.io.env);
+  if (parent) {
+    if (str(values["run-id"]) !== undefined && str(values["run-id"]) !== parent.record.run_id) {
+      throw usageError(
+        `exec: --run-id ${str(values["run-id"])} inside run ${parent.record.run_id}`,
+        "a command started by 'runprov exec' belongs to that run; drop --run-id",
+      );
+    }
+    ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
+    const outcome = await supervise(command, { env: ctx.io.env, cwd: ctx.global.dir, terminal });
+    if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
+    return outcome.code;
+  }
+
+  const started = ctx.io.now();
+  const { record, path } = await captureRun(ctx, values, str(values.out), {
+    status: "running",
+    command: {
+      argv: command,
+      cwd: ctx.global.dir,
+      started_at: started.toISOString(),
+      ended_at: null,
+      exit_code: null,
+      signal: null,
+      duration_ms: null,
+      supervisor_pid: Deno.pid,
+    },
+  });
+  const env = { ...ctx.io.env, ...Object.fromEntries(exportVars(record, path)) };
+  const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
+  const ended = ctx.io.now();
+  const final: RunRecord = {
+    ...record,
+    status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
+    command: {
+      ...record.command!,
+      ended_at: ended.toISOString(),
+      duration_ms: ended.getTime() - started.getTime(),
+      exit_code: outcome.started && outcome.signal ? null : outcome.code,
+      signal: outcome.started ? outcome.signal : null,
+      ...(outcome.started ? {} : { error: outcome.error }),
+    },
+  };
+  if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
+  if (path) {
+    try {
+      await storeRecord(path, final);
+    } catch (err) {
+      // The child's outcome is what the caller (a scheduler) needs; report and go on.
+      ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
+    }
+  }
+  return outcome.code;
+}

@@ -1,0 +1,250 @@
+/** `runprov exec`: real child processes, signals, exit codes and the record's lifecycle. */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { join } from "node:path";
+import { runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
+import { splitExecArgs } from "../lib/commands/exec.ts";
+import { exportVars } from "../lib/exports.ts";
+
+async function onlyRecord(sb: Sandbox) {
+  const dir = join(sb.dir, ".runprov/runs");
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  assertEquals(names.length, 1, `one record expected, found ${names.join(", ")}`);
+  return JSON.parse(await Deno.readTextFile(join(dir, names[0])));
+}
+
+async function waitFor(path: string, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  throw new Error(`timed out waiting for ${path}`);
+}
+
+Deno.test("exec: arguments split at -- or at the first word that is not an option", () => {
+  assertEquals(splitExecArgs(["--strict", "--", "python", "-u", "t.py"]), {
+    own: ["--strict"],
+    command: ["python", "-u", "t.py"],
+  });
+  assertEquals(splitExecArgs(["--run-id", "x", "python", "t.py", "--lr", "1"]), {
+    own: ["--run-id", "x"],
+    command: ["python", "t.py", "--lr", "1"],
+  });
+  assertEquals(splitExecArgs(["--", "--", "x"]), { own: [], command: ["--", "x"] });
+  assertEquals(splitExecArgs(["--strict"]), { own: ["--strict"], command: [] });
+});
+
+Deno.test("exec: a successful command is recorded running then succeeded, exit 0", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "ok1",
+      "--name",
+      "baseline",
+      "--",
+      "sh",
+      "-c",
+      'cat "$RUNPROV_FILE" > seen.json; echo out; echo err >&2',
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "out\n");
+    assertEquals(r.stderr, "err\n");
+    const during = JSON.parse(await Deno.readTextFile(join(sb.dir, "seen.json")));
+    assertEquals(during.status, "running");
+    assertEquals(during.command.ended_at, null);
+    const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, ".runprov/runs/ok1.json")));
+    assertEquals(rec.status, "succeeded");
+    assertEquals(rec.name, "baseline");
+    assertEquals(rec.command.argv, [
+      "sh",
+      "-c",
+      'cat "$RUNPROV_FILE" > seen.json; echo out; echo err >&2',
+    ]);
+    assertEquals(rec.command.cwd, sb.dir);
+    assertEquals(rec.command.exit_code, 0);
+    assertEquals(rec.command.signal, null);
+    assert(rec.command.duration_ms >= 0);
+    assert(Date.parse(rec.command.ended_at) >= Date.parse(rec.command.started_at));
+    assertEquals(rec.git.sha, (await sb.git("rev-parse", "HEAD")).trim());
+  });
+});
+
+Deno.test("exec: the child's exit code is runprov's, and the record says failed", async () => {
+  await withSandbox(async (sb) => {
+    for (const code of [1, 42]) {
+      const r = await sb.runprov([
+        "exec",
+        "--run-id",
+        `c${code}`,
+        "--",
+        "sh",
+        "-c",
+        `exit ${code}`,
+      ]);
+      assertEquals(r.code, code);
+      const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, `.runprov/runs/c${code}.json`)));
+      assertEquals(rec.status, "failed");
+      assertEquals(rec.command.exit_code, code);
+    }
+  });
+});
+
+Deno.test("exec: a child killed by a signal gives 128+N and the signal in the record", async () => {
+  await withSandbox(async (sb) => {
+    for (const [sig, n] of [["TERM", 15], ["KILL", 9]] as const) {
+      const r = await sb.runprov([
+        "exec",
+        "--run-id",
+        `k${n}`,
+        "--",
+        "sh",
+        "-c",
+        `kill -${sig} $$`,
+      ]);
+      assertEquals(r.code, 128 + n);
+      const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, `.runprov/runs/k${n}.json`)));
+      assertEquals(rec.status, "failed");
+      assertEquals(rec.command.signal, `SIG${sig}`);
+      assertEquals(rec.command.exit_code, null);
+    }
+  });
+});
+
+Deno.test("exec: SIGTERM and SIGUSR1 sent to runprov reach the child, which exits 0", async () => {
+  await withSandbox(async (sb) => {
+    for (const sig of ["SIGTERM", "SIGUSR1"] as const) {
+      const name = sig.slice(3);
+      const script = `trap 'echo ${name} > got-${name}; exit 0' ${name}; touch ready-${name}; ` +
+        `while :; do sleep 0.05; done`;
+      const child = sb.spawnRunprov(["exec", "--run-id", `sig-${name}`, "--", "sh", "-c", script]);
+      await waitFor(join(sb.dir, `ready-${name}`));
+      child.kill(sig);
+      const out = await child.output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      assertEquals((await Deno.readTextFile(join(sb.dir, `got-${name}`))).trim(), name);
+      const rec = JSON.parse(
+        await Deno.readTextFile(join(sb.dir, `.runprov/runs/sig-${name}.json`)),
+      );
+      assertEquals(rec.status, "succeeded");
+    }
+  });
+});
+
+Deno.test("exec: a missing command is 127 and a non-executable one 126, recorded as failed", async () => {
+  await withSandbox(async (sb) => {
+    const nf = await sb.runprov(["exec", "--run-id", "nf", "--", "no-such-command-xyz"]);
+    assertEquals(nf.code, 127);
+    assertMatch(nf.stderr, /command not found: no-such-command-xyz/);
+    const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, ".runprov/runs/nf.json")));
+    assertEquals(rec.status, "failed");
+    assertEquals(rec.command.exit_code, 127);
+    assertMatch(rec.command.error, /not found/);
+    await sb.write("notexec.sh", "echo hi\n");
+    const ne = await sb.runprov(["exec", "--run-id", "ne", "--", "./notexec.sh"]);
+    assertEquals(ne.code, 126);
+    assertMatch(ne.stderr, /cannot execute \.\/notexec\.sh/);
+  });
+});
+
+Deno.test("exec: the child reads runprov's stdin and may write a lot without deadlock", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov(["exec", "--", "sh", "-c", 'read line; echo "got:$line"'], {
+      stdin: "hello\n",
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "got:hello\n");
+    const big = await sb.runprov(["exec", "--", "sh", "-c", "head -c 8000000 /dev/zero"]);
+    assertEquals(big.code, 0);
+    assertEquals(big.stdoutBytes.length, 8_000_000);
+  });
+});
+
+Deno.test("exec: strict refuses a dirty tree with exit 3 and never starts the command", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("README.md", "dirty\n");
+    const r = await sb.runprov(["exec", "--strict", "--", "touch", "started"]);
+    assertEquals(r.code, 3);
+    assertMatch(r.stderr, /dirty/);
+    await Deno.stat(join(sb.dir, "started")).then(
+      () => assert(false, "the command must not start"),
+      () => {},
+    );
+  });
+});
+
+Deno.test("exec: without a command the usage error says to use --", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov(["exec", "--strict"]);
+    assertEquals(r.code, 2);
+    assertMatch(r.stderr, /no command given/);
+    assertMatch(r.stderr, /'--'/);
+  });
+});
+
+Deno.test("exec: the child sees exactly the record's RUNPROV_* exports", async () => {
+  await withSandbox(async (sb) => {
+    await sb.git("remote", "add", "origin", "https://u:tok@example.com/o/r.git");
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "envcheck",
+      "--",
+      "sh",
+      "-c",
+      "env | grep '^RUNPROV_' | sort",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const path = join(sb.dir, ".runprov/runs/envcheck.json");
+    const rec = JSON.parse(await Deno.readTextFile(path));
+    const want = exportVars(rec, path).map(([k, v]) => `${k}=${v}`).sort();
+    assertEquals(r.stdout.trim().split("\n"), want);
+    assert(!r.stdout.includes("tok"));
+  });
+});
+
+Deno.test("exec: an exec inside a run reuses its id and leaves its record alone", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "outer",
+      "--",
+      "sh",
+      "-c",
+      `"$0" "$@" exec -- sh -c 'echo inner:$RUNPROV_RUN_ID'`,
+      ...runprovArgv(),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "inner:outer\n");
+    assertMatch(r.stderr, /inside run outer/);
+    const rec = await onlyRecord(sb);
+    assertEquals(rec.run_id, "outer");
+    assertEquals(rec.status, "succeeded");
+  });
+});
+
+Deno.test("exec: SIGKILL of runprov leaves a valid record that still says running", async () => {
+  await withSandbox(async (sb) => {
+    const child = sb.spawnRunprov([
+      "exec",
+      "--run-id",
+      "killed",
+      "--",
+      "sh",
+      "-c",
+      "touch ready; sleep 2",
+    ]);
+    await waitFor(join(sb.dir, "ready"));
+    child.kill("SIGKILL");
+    await child.output();
+    const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, ".runprov/runs/killed.json")));
+    assertEquals(rec.status, "running");
+    assertEquals(typeof rec.command.supervisor_pid, "number");
+  });
+});
