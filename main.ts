@@ -33,6 +33,8 @@ function processIo(): Io {
 
 /** runprov's own commit when running from a source checkout (not in a compiled binary). */
 async function sourceCommit(): Promise<string | null> {
+  // A compiled binary's modules live in a virtual file system: its commit is stamped instead.
+  if (Deno.build.standalone) return null;
   const url = new URL(".", import.meta.url);
   if (url.protocol !== "file:") return null;
   const git = new Git({ cwd: decodeURIComponent(url.pathname), env: Deno.env.toObject() });

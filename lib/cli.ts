@@ -5,15 +5,17 @@
 import { isAbsolute, resolve } from "node:path";
 import { renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
-import { BUILD_COMMIT, VERSION } from "./version.ts";
+import { BUILD_COMMIT, ownCommit, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
 import { exec } from "./commands/exec.ts";
+import { doctor } from "./commands/doctor.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
   exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
+  doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
 };
 
 /** The top-level help text. */
@@ -47,9 +49,17 @@ export interface Runtime {
   sourceCommit?: () => Promise<string | null>;
 }
 
-/** `runprov --version` text: version, and the commit it was built or run from. */
-export async function versionText(rt: Runtime): Promise<string> {
-  const commit = BUILD_COMMIT ?? (await rt.sourceCommit?.().catch(() => null)) ?? null;
+/**
+ * `runprov --version` text: version, and the commit it was built or run from.
+ *
+ * @example
+ * await versionText({}, "0123456789ab"); // "runprov 0.1.0 (commit 0123456789ab)\n"
+ */
+export async function versionText(
+  rt: Runtime,
+  buildCommit: string | null = BUILD_COMMIT,
+): Promise<string> {
+  const commit = await ownCommit(rt.sourceCommit, buildCommit);
   return `runprov ${VERSION}${commit ? ` (commit ${commit})` : ""}\n`;
 }
 
@@ -124,6 +134,7 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
   const ctx: Context = {
     io,
     global,
+    sourceCommit: rt.sourceCommit,
     warn: (text) => {
       if (!global.quiet) io.stderr(`runprov: ${text}\n`);
     },

@@ -30,4 +30,6 @@ export interface Context {
   global: GlobalOptions;
   /** Print a warning or note on stderr unless `-q`. */
   warn(text: string): void;
+  /** runprov's own commit when run from a source checkout (main.ts provides it). */
+  sourceCommit?: () => Promise<string | null>;
 }

@@ -4,7 +4,7 @@
  * the binary is compiled with (lib/permissions.json): one helper, so the two cannot drift.
  */
 import permissions from "../lib/permissions.json" with { type: "json" };
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -81,7 +81,8 @@ export async function run(
 /** The argv that starts runprov: the binary, or deno with the shipped permissions. */
 export function runprovArgv(): string[] {
   const bin = Deno.env.get("RUNPROV_BIN");
-  if (bin) return [bin];
+  // Absolute, so `RUNPROV_BIN=dist/runprov-…` works from tests that run in temp directories.
+  if (bin) return [resolve(bin)];
   return [DENO, "run", "--quiet", ...PERMISSIONS, MAIN];
 }
 
