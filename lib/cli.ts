@@ -7,11 +7,15 @@ import { renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
+import { check } from "./commands/check.ts";
+import { config } from "./commands/config.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
+  check: { run: check, summary: "apply the clean-tree policy only; exit 0 or 3" },
+  config: { run: config, summary: "show the effective configuration and where it came from" },
 };
 
 /** The top-level help text. */
