@@ -229,6 +229,20 @@ Deno.test("runprov config: each value with where it came from", async () => {
     const text = await sb.runprov(["config"]);
     assertEquals(text.code, 0);
     assertMatch(text.stdout, new RegExp(`^policy +=  ?"strict"  # ${file}$`, "m"));
-    assertMatch(text.stdout, /^patch\.max_bytes = 10485760  # default$/m);
+    assertMatch(text.stdout, /^patch\.max_bytes = 10485760 {2}# default$/m);
+  });
+});
+
+Deno.test("config: tag.prefix tags are never the base of describe; git_timeout is read", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("runprov.jsonc", '{ "tag": { "prefix": "exp-" }, "git_timeout": 30 }\n');
+    await sb.git("add", ".");
+    await sb.git("commit", "-qm", "cfg");
+    await sb.git("tag", "-a", "v1.0", "-m", "release", "HEAD~1");
+    await sb.git("tag", "-a", "exp-abc", "-m", "a run");
+    const rec = await sb.json(["stamp"]);
+    assertMatch(rec.git.describe, /^v1\.0-1-g[0-9a-f]+$/);
+    const cfg = await sb.json(["config", "--json"]);
+    assertEquals([cfg.config.git_timeout, cfg.sources.git_timeout], [30, "file"]);
   });
 });
