@@ -4,7 +4,7 @@
  * `for-each-ref --contains` only when "pushed" cannot be read off the upstream, and
  * submodule lookups only when the repository has submodules.
  */
-import { Git, GitError, type GitFailure, type RepoConfig } from "./git.ts";
+import { Git, GitError, type GitFailure, type RepoConfig, type RepoInfo } from "./git.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
 import { submodulePaths } from "./gitmodules.ts";
 import { redactUrl } from "./redact.ts";
@@ -73,6 +73,11 @@ export interface CaptureOptions {
   ignore?: (path: string) => boolean;
   /** Reads `.gitmodules` at the top; injectable for tests. */
   readTextFile?: (path: string) => Promise<string | null>;
+  /**
+   * Called once the repository is located (after `rev-parse`, before the status scan), e.g.
+   * to read the repository's config file; the options it returns override these.
+   */
+  prepare?: (info: RepoInfo) => Promise<CaptureOptions> | CaptureOptions;
 }
 
 /** Facts for a run where git could not answer. */
@@ -151,9 +156,7 @@ async function defaultRead(path: string): Promise<string | null> {
  * Capture the repository's facts. Never throws for git's own failures: they become
  * `available: false` with a reason (the policy decides whether that is fatal).
  */
-export async function captureGit(git: Git, opts: CaptureOptions = {}): Promise<GitFacts> {
-  const untrackedMode = opts.untracked ?? "report";
-  const ignore = opts.ignore ?? (() => false);
+export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<GitFacts> {
   let info;
   try {
     info = await git.repoInfo();
@@ -161,6 +164,9 @@ export async function captureGit(git: Git, opts: CaptureOptions = {}): Promise<G
     if (err instanceof GitError) return unavailableFacts(err.failure, failureReason(err));
     throw err;
   }
+  const opts = given.prepare ? { ...given, ...(await given.prepare(info)) } : given;
+  const untrackedMode = opts.untracked ?? "report";
+  const ignore = opts.ignore ?? (() => false);
   const statusP = git.status(untrackedMode === "ignore" ? "no" : "normal");
   if (info.headShort === null) {
     // Unborn (status works, says "(initial)") or broken (status fails) HEAD.

@@ -9,6 +9,8 @@ import { BUILD_COMMIT, ownCommit, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
 import { exec } from "./commands/exec.ts";
 import { doctor } from "./commands/doctor.ts";
+import { check } from "./commands/check.ts";
+import { config } from "./commands/config.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
@@ -16,6 +18,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
   exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
   doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
+  check: { run: check, summary: "apply the clean-tree policy only; exit 0 or 3" },
+  config: { run: config, summary: "show the effective configuration and where it came from" },
 };
 
 /** The top-level help text. */

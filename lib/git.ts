@@ -11,12 +11,23 @@ export interface GitResult {
   code: number;
   stdout: Uint8Array;
   stderr: string;
+  /** The stdout sink asked to stop, and git was killed on purpose (see `onStdout`). */
+  stopped?: boolean;
 }
+
+/** Receives git's stdout chunk by chunk; returning false stops reading and kills git. */
+export type StdoutSink = (chunk: Uint8Array) => boolean | Promise<boolean>;
 
 /** Spawns git. Replaceable in tests (to assert the exact argv) and in benchmarks. */
 export type GitRunner = (
   args: readonly string[],
-  opts: { cwd: string; env: Record<string, string>; timeoutMs: number },
+  opts: {
+    cwd: string;
+    env: Record<string, string>;
+    timeoutMs: number;
+    /** Stream stdout here instead of collecting it (then `stdout` is empty). */
+    onStdout?: StdoutSink;
+  },
 ) => Promise<GitResult>;
 
 /** Why git could not answer, as a stable code (also stored as `git.reason_code`). */
@@ -104,7 +115,7 @@ export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
 const decoder = new TextDecoder();
 
 /** The default runner: `Deno.Command`, stdin closed, SIGKILL at the deadline. */
-export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs }) => {
+export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onStdout }) => {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("git", {
@@ -153,12 +164,38 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs }) =>
     }, timeoutMs);
   });
   try {
+    if (onStdout) return await Promise.race([streamOutput(child, onStdout), deadline]);
     const out = await Promise.race([child.output(), deadline]);
     return { code: out.code, stdout: out.stdout, stderr: decoder.decode(out.stderr) };
   } finally {
     clearTimeout(timer);
   }
 };
+
+/** Feed a child's stdout to `sink` chunk by chunk; stop and kill it when the sink says so. */
+async function streamOutput(child: Deno.ChildProcess, sink: StdoutSink): Promise<GitResult> {
+  const stderrP = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  let stopped = false;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(await sink(value))) {
+        stopped = true;
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+        await reader.cancel().catch(() => {});
+        break;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const status = await child.status;
+  return { code: status.code, stdout: new Uint8Array(), stderr: await stderrP, stopped };
+}
 
 /** Facts from the one `git rev-parse` call that locates the repository. */
 export interface RepoInfo {
@@ -206,7 +243,8 @@ export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 export class Git {
   readonly cwd: string;
   readonly env: Record<string, string>;
-  readonly timeoutMs: number;
+  /** Milliseconds before a git process is killed (settable once the config is read). */
+  timeoutMs: number;
   readonly #runner: GitRunner;
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
@@ -224,7 +262,7 @@ export class Git {
    */
   async run(
     args: readonly string[],
-    opts: { ok?: readonly number[]; cwd?: string } = {},
+    opts: { ok?: readonly number[]; cwd?: string; onStdout?: StdoutSink } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
@@ -232,7 +270,14 @@ export class Git {
       cwd: opts.cwd ?? this.cwd,
       env: this.env,
       timeoutMs: this.timeoutMs,
+      onStdout: opts.onStdout,
     });
+    // A runner that does not stream (a test's fake) hands its whole stdout to the sink.
+    if (opts.onStdout && res.stdout.length > 0) {
+      if (!(await opts.onStdout(res.stdout))) res.stopped = true;
+      res.stdout = new Uint8Array();
+    }
+    if (res.stopped) return res;
     if (!(opts.ok ?? [0]).includes(res.code)) {
       throw new GitError(argv, res.code, redactText(res.stderr, []), classify(res.stderr));
     }
@@ -343,6 +388,29 @@ export class Git {
       if (m) out.set(m[2], m[1]);
     }
     return out;
+  }
+
+  /**
+   * The patch of the working tree against commit `sha` (staged and unstaged changes of
+   * tracked files), streamed to `sink`: `git diff-index -p --binary`, which, unlike
+   * `git diff`, never refreshes or writes the index (no `.git/index.lock`). Submodules
+   * appear as `Subproject commit` lines when at another commit; their own edits are left out.
+   */
+  async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
+    const res = await this.run([
+      "diff-index",
+      "-p",
+      "--binary",
+      "--full-index",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--ignore-submodules=dirty",
+      "--submodule=short",
+      sha,
+      "--",
+    ], { onStdout: sink });
+    return { stopped: !!res.stopped };
   }
 
   /** HEAD of the repository at `dir` (a submodule's checked-out commit), or null. */

@@ -21,7 +21,11 @@ import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
 import type { OptionSpec, ParsedArgs } from "./args.ts";
 import { str } from "./args.ts";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
+import { globMatcher } from "./glob.ts";
+import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
+import type { RepoInfo } from "./git.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
 export const RUN_OPTIONS: OptionSpec = {
@@ -42,14 +46,18 @@ export const POLICY_OPTIONS: OptionSpec = {
 /** The resolved policy settings and where each came from. */
 export interface PolicySettings {
   mode: PolicyMode;
-  modeSource: "flag" | "env" | "default";
+  modeSource: "flag" | "env" | "file" | "default";
   allowDirty?: string;
 }
 
-/** Policy mode: `--policy`/`--strict`, then `RUNPROV_POLICY`, then `warn`. */
+/**
+ * Policy mode: `--policy`/`--strict`, then `RUNPROV_POLICY`, then config `policy` (when
+ * `config` is given), then `warn`.
+ */
 export function resolvePolicy(
   values: ParsedArgs["values"],
   env: Record<string, string>,
+  config?: LoadedConfig,
 ): PolicySettings {
   const flag = str(values.policy);
   if (values.strict && flag !== undefined && flag !== "strict") {
@@ -66,6 +74,9 @@ export function resolvePolicy(
   } else if (env.RUNPROV_POLICY) {
     mode = checkMode(env.RUNPROV_POLICY, "RUNPROV_POLICY");
     modeSource = "env";
+  } else if (config?.setKeys.has("policy")) {
+    mode = config.config.policy;
+    modeSource = "file";
   }
   let allowDirty = str(values["allow-dirty"]);
   if (allowDirty !== undefined && allowDirty.trim() === "") {
@@ -88,7 +99,7 @@ function checkMode(value: string, source: string): PolicyMode {
   );
 }
 
-/** Git time limit from `RUNPROV_GIT_TIMEOUT` (seconds, may be fractional). */
+/** Git time limit from `RUNPROV_GIT_TIMEOUT` (seconds, may be fractional); default 60 s. */
 export function gitTimeoutMs(env: Record<string, string>): number {
   const raw = env.RUNPROV_GIT_TIMEOUT;
   if (raw === undefined || raw === "") return DEFAULT_GIT_TIMEOUT_MS;
@@ -114,9 +125,60 @@ export function gitFor(ctx: Context): Git {
   return new Git({ cwd: ctx.global.dir, env: ctx.io.env, timeoutMs: gitTimeoutMs(ctx.io.env) });
 }
 
-/** Capture git facts for the context's directory. */
-export function captureFacts(ctx: Context): Promise<GitFacts> {
-  return captureGit(gitFor(ctx));
+/** Capture git facts for the context's directory (with its configuration applied). */
+export async function captureFacts(ctx: Context): Promise<GitFacts> {
+  return (await captureConfigured(ctx)).facts;
+}
+
+/** Load the configuration for a repository top (or none): `--config`, `RUNPROV_CONFIG`, top. */
+export function configFor(ctx: Context, root: string | null): Promise<LoadedConfig> {
+  return loadConfig({ flag: ctx.global.config, env: ctx.io.env, cwd: ctx.io.cwd, root });
+}
+
+/** A capture together with the configuration it used and the git client that made it. */
+export interface ConfiguredCapture {
+  facts: GitFacts;
+  config: LoadedConfig;
+  git: Git;
+}
+
+/**
+ * Capture with the configuration applied. The config file is read once, right after
+ * `git rev-parse` located the repository top and before the status scan (its `untracked`,
+ * `ignore`, `tag.prefix`, `dir` and `git_timeout` shape the capture); outside a repository
+ * only `--config`/`RUNPROV_CONFIG` are read.
+ */
+export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
+  const git = gitFor(ctx);
+  let config: LoadedConfig | undefined;
+  const facts = await captureGit(git, {
+    prepare: async (info: RepoInfo) => {
+      config = await configFor(ctx, info.root);
+      if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && config.setKeys.has("git_timeout")) {
+        git.timeoutMs = Math.round(config.config.git_timeout * 1000);
+      }
+      return {
+        untracked: config.config.untracked,
+        tagPrefix: config.config.tag.prefix,
+        ignore: ignorePredicate(config.config, info.root),
+      };
+    },
+  });
+  config ??= await configFor(ctx, facts.root);
+  return { facts, config, git };
+}
+
+/**
+ * Paths that never count: config `ignore` globs, and the record directory when it lies
+ * inside the repository (runprov's own files never dirty the tree).
+ */
+export function ignorePredicate(config: Config, root: string): (path: string) => boolean {
+  const globs = [...config.ignore];
+  const rel = relative(root, recordDir(root, config.dir));
+  if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)) {
+    globs.push(`/${rel.replace(/[\\*?[]/g, "\\$&")}/`);
+  }
+  return globMatcher(globs);
 }
 
 /**
@@ -138,6 +200,8 @@ export function enforce(ctx: Context, decision: Decision): void {
 export interface Captured {
   record: RunRecord;
   path: string | null;
+  /** The configuration the capture used. */
+  config?: LoadedConfig;
 }
 
 /**
@@ -152,10 +216,20 @@ export async function captureRun(
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
-  const policy = resolvePolicy(values, ctx.io.env);
-  const facts = await captureFacts(ctx);
+  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  const { facts, config, git } = await captureConfigured(ctx);
+  const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
+  const stored = out !== "-" && out !== null;
+  const path = !stored
+    ? null
+    : out !== undefined
+    ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
+    : await defaultRecordPath(facts.root ?? ctx.global.dir, config.config.dir, runId);
+  if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
+    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
+  }
   const record = buildRecord({
     runId,
     name: str(values.name) ?? null,
@@ -167,19 +241,47 @@ export async function captureRun(
     status: init.status,
     command: init.command,
   });
-  if (out === "-" || out === null) return { record, path: null };
-  const path = out !== undefined
-    ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
-    : await defaultRecordPath(facts.root ?? ctx.global.dir, runId);
+  if (path === null) return { record, path: null, config };
   await storeRecord(path, record);
-  return { record, path };
+  return { record, path, config };
 }
 
-async function defaultRecordPath(base: string, runId: string): Promise<string> {
-  const dir = recordDir(base);
+/** Store the run's patch; a failure is a warning (the run goes on, `git.patch` stays null). */
+async function patchOrWarn(
+  ctx: Context,
+  git: Git,
+  sha: string,
+  path: string,
+  config: LoadedConfig,
+): Promise<PatchFact | null> {
   try {
-    await ensureRunprovDir(base);
+    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes);
+    if (patch.truncated) {
+      ctx.warn(
+        `warning: the patch of this dirty run was cut at ${patch.bytes} bytes ` +
+          `(patch.max_bytes); ${path} will not apply`,
+      );
+    }
+    return patch;
+  } catch (err) {
+    ctx.warn(`warning: could not store the patch of this dirty run: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+async function defaultRecordPath(base: string, configured: string, runId: string): Promise<string> {
+  const dir = recordDir(base, configured);
+  try {
+    const rel = relative(base, dir);
+    if (rel === ".runprov" || rel.startsWith(".runprov/")) await ensureRunprovDir(base);
     await Deno.mkdir(dir, { recursive: true });
+    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(".runprov")) {
+      // A record directory elsewhere in the tree ignores itself, so records never dirty it.
+      const ignoreFile = join(dir, ".gitignore");
+      if (!(await Deno.lstat(ignoreFile).then(() => true, () => false))) {
+        await writeFileAtomic(ignoreFile, "*\n");
+      }
+    }
   } catch (err) {
     throw recordWriteError(dir, err);
   }

@@ -22,6 +22,12 @@ export function baseEnv(home: string): Record<string, string> {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }
+  // The child's HOME is private, so point it at the parent's Deno cache: main.ts imports npm
+  // packages (jsonc-parser) that must come from the cache, not the network.
+  env.DENO_DIR ??= join(
+    Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? "/root", ".cache"),
+    "deno",
+  );
   return {
     ...env,
     HOME: home,

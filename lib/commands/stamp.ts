@@ -16,7 +16,7 @@ Options:
   --run-id ID           use this run id (letters, digits, '.', '_', '-'); default: random
   --name NAME           a human name for the run
   --out FILE            write the record to FILE instead; '-' writes no file
-  --policy MODE         strict | warn | off (default warn; env RUNPROV_POLICY)
+  --policy MODE         strict | warn | off (else RUNPROV_POLICY, config, warn)
   --strict              short for --policy strict
   --allow-dirty REASON  let a strict run use a dirty tree, recording why
 `;

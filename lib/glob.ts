@@ -1,0 +1,95 @@
+/**
+ * gitignore-like globs for config `ignore`: `*`, `?`, `[...]`, `**`, a trailing `/` for
+ * directories, a leading `/` to anchor at the repository top. Pure.
+ */
+
+/** A compiled glob. */
+interface Glob {
+  re: RegExp;
+  dirOnly: boolean;
+}
+
+function compile(pattern: string): Glob {
+  let p = pattern;
+  const dirOnly = p.endsWith("/");
+  if (dirOnly) p = p.replace(/\/+$/, "");
+  // A slash at the start or in the middle anchors the pattern at the top; without one it
+  // matches a name at any depth (as in .gitignore).
+  const anchored = p.includes("/");
+  if (p.startsWith("/")) p = p.slice(1);
+  let re = anchored ? "^" : "^(?:.*/)?";
+  let i = 0;
+  while (i < p.length) {
+    const c = p[i];
+    if (c === "*" && p[i + 1] === "*") {
+      const atStart = i === 0 || p[i - 1] === "/";
+      const atEnd = i + 2 === p.length;
+      if (atStart && atEnd) {
+        // `dir/**` (or `**`): everything below; also the directory entry itself.
+        if (re.endsWith("/")) re = re.slice(0, -1) + "(?:/.*)?";
+        else re += ".*";
+        i += 2;
+        continue;
+      }
+      if (atStart && p[i + 2] === "/") {
+        re += "(?:.*/)?";
+        i += 3;
+        continue;
+      }
+      re += "[^/]*";
+      i += 2;
+      continue;
+    }
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "\\" && i + 1 < p.length) {
+      re += escape(p[i + 1]);
+      i++;
+    } else if (c === "[") {
+      const end = p.indexOf("]", i + 2);
+      if (end < 0) {
+        re += "\\[";
+        i++;
+        continue;
+      }
+      let body = p.slice(i + 1, end);
+      const negated = body.startsWith("!") || body.startsWith("^");
+      if (negated) body = body.slice(1);
+      re += `[${negated ? "^/" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
+      i = end;
+    } else re += escape(c);
+    i++;
+  }
+  return { re: new RegExp(re + "$", "s"), dirOnly };
+}
+
+function escape(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Compile patterns into a predicate on repository-relative paths (as git prints them; a
+ * trailing `/` marks a directory entry such as an untracked `wandb/`). A path matches when
+ * it, or any directory above it, matches a pattern.
+ *
+ * @example
+ * const m = globMatcher(["wandb/", "outputs/**", "*.ckpt"]);
+ * m("wandb/"); m("outputs/a/b.bin"); m("x/model.ckpt"); // all true
+ */
+export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const globs = patterns.map(compile);
+  if (globs.length === 0) return () => false;
+  return (path: string) => {
+    const isDir = path.endsWith("/");
+    const parts = path.replace(/\/+$/, "").split("/");
+    for (let n = 1; n <= parts.length; n++) {
+      const prefix = parts.slice(0, n).join("/");
+      const prefixIsDir = n < parts.length || isDir;
+      for (const g of globs) {
+        if (g.dirOnly && !prefixIsDir) continue;
+        if (g.re.test(prefix)) return true;
+      }
+    }
+    return false;
+  };
+}
