@@ -4,7 +4,7 @@
  * `for-each-ref --contains` only when "pushed" cannot be read off the upstream, and
  * submodule lookups only when the repository has submodules.
  */
-import { Git, GitError, type GitFailure, type RepoConfig, type RepoInfo } from "./git.ts";
+import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "./git.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
 import { submodulePaths } from "./gitmodules.ts";
 import { redactUrl } from "./redact.ts";
@@ -77,7 +77,7 @@ export interface CaptureOptions {
    * Called once the repository is located (after `rev-parse`, before the status scan), e.g.
    * to read the repository's config file; the options it returns override these.
    */
-  prepare?: (info: RepoInfo) => Promise<CaptureOptions> | CaptureOptions;
+  prepare?: (info: Location) => Promise<CaptureOptions> | CaptureOptions;
 }
 
 /** Facts for a run where git could not answer. */
@@ -157,57 +157,62 @@ async function defaultRead(path: string): Promise<string | null> {
  * `available: false` with a reason (the policy decides whether that is fatal).
  */
 export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<GitFacts> {
-  let info;
+  let info: Location;
   try {
-    info = await git.repoInfo();
+    info = await git.locate();
   } catch (err) {
-    if (err instanceof GitError) return unavailableFacts(err.failure, failureReason(err));
+    if (err instanceof GitError) {
+      const root = err.failure === "dubious-ownership" ? dubiousPath(err.stderr) : null;
+      return unavailableFacts(err.failure, failureReason(err), root);
+    }
     throw err;
   }
   const opts = given.prepare ? { ...given, ...(await given.prepare(info)) } : given;
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
-  const statusP = git.status(untrackedMode === "ignore" ? "no" : "normal");
-  if (info.headShort === null) {
-    // Unborn (status works, says "(initial)") or broken (status fails) HEAD.
-    try {
-      const st = await statusP;
-      const facts = unavailableFacts(
-        "unborn-head",
-        `HEAD has no commits yet${st.head ? ` (branch ${st.head} is unborn)` : ""}`,
-        info.root,
-      );
-      facts.branch = st.head;
-      return facts;
-    } catch (err) {
-      if (!(err instanceof GitError)) throw err;
-      return unavailableFacts(
-        "corrupt-head",
-        `HEAD does not point at a readable commit: ${err.message}`,
-        info.root,
-      );
-    }
-  }
-  let st: StatusReport, describe: string, config: RepoConfig;
+  const prefix = opts.tagPrefix ?? "run/";
+  // No tag outside the run-tag prefix: describe would walk all history to find nothing.
+  const nameable = info.tags.some((t) => !t.startsWith(prefix));
+  const headP = nameable
+    ? git.describeHead(prefix)
+    : git.shortHead().then((abbrev) => ({ describe: abbrev, abbrev }));
+  headP.catch(() => {}); // judged below, after status says whether HEAD exists
+  let st: StatusReport, config: RepoConfig;
   try {
-    [st, describe, config] = await Promise.all([
-      statusP,
-      git.describe(opts.tagPrefix ?? "run/"),
+    [st, config] = await Promise.all([
+      git.status(untrackedMode === "ignore" ? "no" : "normal"),
       git.config(),
     ]);
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
-    const failure = err.failure === "git-failed" ? "corrupt-head" : err.failure;
+    if (err.failure === "timeout") return unavailableFacts("timeout", err.message, info.root);
     return unavailableFacts(
-      failure,
-      failure === "timeout" ? err.message : `git cannot read this repository: ${err.message}`,
+      "corrupt-head",
+      `HEAD does not point at a readable commit: ${err.message}`,
       info.root,
     );
   }
   if (st.oid === null) {
-    // HEAD resolved a moment ago but status says unborn: a corrupt branch ref.
-    return unavailableFacts("corrupt-head", "HEAD's branch ref is unreadable", info.root);
+    if (st.head === null) {
+      return unavailableFacts("corrupt-head", "HEAD's branch ref is unreadable", info.root);
+    }
+    const facts = unavailableFacts(
+      "unborn-head",
+      `HEAD has no commits yet (branch ${st.head} is unborn)`,
+      info.root,
+    );
+    facts.branch = st.head;
+    return facts;
   }
+  let head: { describe: string; abbrev: string };
+  try {
+    head = await headP;
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    const failure = err.failure === "timeout" ? "timeout" : "corrupt-head";
+    return unavailableFacts(failure, `git cannot describe HEAD: ${err.message}`, info.root);
+  }
+  const describe = head.describe;
 
   const changed: ChangedPath[] = [];
   const subFlags = new Map<
@@ -245,7 +250,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     reason_code: null,
     root: info.root,
     sha: st.oid,
-    sha_short: info.headShort,
+    sha_short: head.abbrev,
     describe: dirty ? `${describe}-dirty` : describe,
     branch: st.head,
     detached: st.detached,

@@ -210,6 +210,31 @@ export interface RepoInfo {
   headShort: string | null;
 }
 
+/** Where the repository is, and its tag names (without `refs/tags/`). */
+export interface Location {
+  root: string;
+  gitDir: string;
+  commonDir: string;
+  shallow: boolean;
+  linkedWorktree: boolean;
+  tags: string[];
+}
+
+/**
+ * Split `git describe --long --always` output: `v1.0-0-gabc1234` is `v1.0` (what describe
+ * prints without --long at a tag), `v1.0-3-gabc1234` stays, and a bare `abc1234` (no tag)
+ * is the hash alone.
+ *
+ * @example
+ * parseDescribeLong("v1.0-0-gabc1234"); // { describe: "v1.0", abbrev: "abc1234" }
+ */
+export function parseDescribeLong(out: string): { describe: string; abbrev: string } {
+  const m = /^(.*)-(\d+)-g([0-9a-f]{4,64})$/s.exec(out);
+  if (!m) return { describe: out, abbrev: out };
+  const [, tag, distance, abbrev] = m;
+  return { describe: distance === "0" ? tag : out, abbrev };
+}
+
 /** One remote's URLs, exactly as configured (not yet redacted). */
 export interface RemoteConfig {
   url?: string;
@@ -321,6 +346,57 @@ export class Git {
       linkedWorktree: gitDir !== commonDir,
       headShort: res.code === 0 && head ? head : null,
     };
+  }
+
+  /**
+   * Locate the repository and list its tag names, in one `git rev-parse` call that
+   * succeeds in any working tree (unborn HEAD included). The tag list lets a capture skip
+   * `git describe` when no tag can name HEAD: describe would otherwise walk all history.
+   */
+  async locate(): Promise<Location> {
+    const res = await this.run([
+      "rev-parse",
+      "--path-format=absolute",
+      "--show-toplevel",
+      "--absolute-git-dir",
+      "--git-common-dir",
+      "--is-shallow-repository",
+      "--symbolic-full-name",
+      "--tags",
+    ]);
+    const lines = text(res.stdout).split("\n");
+    if (lines.length < 4) throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
+    const [root, gitDir, commonDir, shallow, ...refs] = lines;
+    return {
+      root,
+      gitDir,
+      commonDir,
+      shallow: shallow === "true",
+      linkedWorktree: gitDir !== commonDir,
+      tags: refs.filter((r) => r.startsWith("refs/tags/")).map((r) => r.slice(10)),
+    };
+  }
+
+  /**
+   * `git describe --long --always --tags --exclude <prefix>*` for HEAD, split into the
+   * string plain `describe` prints and HEAD's abbreviated hash.
+   */
+  async describeHead(excludePrefix: string): Promise<{ describe: string; abbrev: string }> {
+    const res = await this.run([
+      "describe",
+      "--long",
+      "--always",
+      "--tags",
+      "--exclude",
+      `${excludePrefix}*`,
+      "HEAD",
+    ]);
+    return parseDescribeLong(text(res.stdout).trim());
+  }
+
+  /** HEAD's abbreviated hash (`git rev-parse --short HEAD`). */
+  async shortHead(): Promise<string> {
+    return text((await this.run(["rev-parse", "--short", "HEAD"])).stdout).trim();
   }
 
   /**

@@ -25,7 +25,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
 import { globMatcher } from "./glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
-import type { RepoInfo } from "./git.ts";
+import type { Location } from "./git.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
 export const RUN_OPTIONS: OptionSpec = {
@@ -152,7 +152,7 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
   const git = gitFor(ctx);
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
-    prepare: async (info: RepoInfo) => {
+    prepare: async (info: Location) => {
       config = await configFor(ctx, info.root);
       if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && config.setKeys.has("git_timeout")) {
         git.timeoutMs = Math.round(config.config.git_timeout * 1000);

@@ -8,6 +8,7 @@ import {
   type GitResult,
   type GitRunner,
   parseConfigZ,
+  parseDescribeLong,
 } from "../lib/git.ts";
 import { captureGit } from "../lib/capture.ts";
 
@@ -31,38 +32,36 @@ function fake(answers: Record<string, Partial<GitResult> & { text?: string }>) {
 
 const HEAD = "1d677bcfed910adffefee3702f31c1afa9ef173b";
 
-Deno.test("git: a capture runs exactly rev-parse, status, describe and config", async () => {
+Deno.test("git: a capture runs exactly rev-parse, describe, status and config", async () => {
   const { runner, calls } = fake({
-    "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\n1d677bc\n" },
+    "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\nrefs/tags/run/a\nrefs/tags/v1.0\n" },
     status: {
       text: `# branch.oid ${HEAD}\0# branch.head main\0# branch.upstream origin/main\0` +
         `# branch.ab +0 -0\0`,
     },
-    describe: { text: "v1.0\n" },
+    describe: { text: "v1.0-0-g1d677bc\n" },
     config: {
       text: "remote.origin.url\nhttps://u:tok@h/x.git\0branch.main.remote\norigin\0",
     },
   });
   const git = new Git({ cwd: "/r", env: { PATH: "/bin" }, runner });
   const facts = await captureGit(git, { readTextFile: () => Promise.resolve(null) });
+  const G = ["-c", "core.fsmonitor=false"];
   assertEquals(calls.map((c) => c.args), [
     [
-      "-c",
-      "core.fsmonitor=false",
+      ...G,
       "rev-parse",
       "--path-format=absolute",
       "--show-toplevel",
       "--absolute-git-dir",
       "--git-common-dir",
       "--is-shallow-repository",
-      "--short",
-      "-q",
-      "--verify",
-      "HEAD^{commit}",
+      "--symbolic-full-name",
+      "--tags",
     ],
+    [...G, "describe", "--long", "--always", "--tags", "--exclude", "run/*", "HEAD"],
     [
-      "-c",
-      "core.fsmonitor=false",
+      ...G,
       "status",
       "--porcelain=v2",
       "--branch",
@@ -71,18 +70,7 @@ Deno.test("git: a capture runs exactly rev-parse, status, describe and config", 
       "--untracked-files=normal",
     ],
     [
-      "-c",
-      "core.fsmonitor=false",
-      "describe",
-      "--always",
-      "--tags",
-      "--exclude",
-      "run/*",
-      "HEAD",
-    ],
-    [
-      "-c",
-      "core.fsmonitor=false",
+      ...G,
       "config",
       "-z",
       "--get-regexp",
@@ -90,9 +78,45 @@ Deno.test("git: a capture runs exactly rev-parse, status, describe and config", 
     ],
   ]);
   assertEquals(facts.sha, HEAD);
-  assertEquals(facts.describe, "v1.0");
+  assertEquals(facts.sha_short, "1d677bc");
+  assertEquals(facts.describe, "v1.0", "at a tag, describe is the tag alone");
   assertEquals(facts.remote_url, "https://h/x.git");
   assertEquals(facts.pushed, true, "read off the upstream, no extra git call");
+});
+
+Deno.test("git: with only run tags, describe is skipped for rev-parse --short", async () => {
+  const { runner, calls } = fake({
+    status: { text: `# branch.oid ${HEAD}\0# branch.head main\0` },
+    config: { code: 1 },
+  });
+  const answers = (args: readonly string[]) =>
+    args[3] === "--short" ? "1d677bc\n" : "/r\n/r/.git\n/r/.git\nfalse\nrefs/tags/run/a\n";
+  const git = new Git({
+    cwd: "/r",
+    env: {},
+    runner: (args, o) =>
+      args[2] === "rev-parse"
+        ? (calls.push({ args, env: o.env }),
+          Promise.resolve({ code: 0, stdout: enc.encode(answers(args)), stderr: "" }))
+        : runner(args, o),
+  });
+  const facts = await captureGit(git, { readTextFile: () => Promise.resolve(null) });
+  assertEquals(calls.map((c) => c.args[2]), ["rev-parse", "rev-parse", "status", "config"]);
+  assertEquals(facts.describe, "1d677bc");
+  assertEquals(facts.sha_short, "1d677bc");
+});
+
+Deno.test("git: describe --long output is split into describe and abbreviation", () => {
+  assertEquals(parseDescribeLong("v1.0-0-gabc1234"), { describe: "v1.0", abbrev: "abc1234" });
+  assertEquals(parseDescribeLong("v1.0-3-gabc1234"), {
+    describe: "v1.0-3-gabc1234",
+    abbrev: "abc1234",
+  });
+  assertEquals(parseDescribeLong("my-2-gx-0-gabc1234"), {
+    describe: "my-2-gx",
+    abbrev: "abc1234",
+  });
+  assertEquals(parseDescribeLong("abc1234"), { describe: "abc1234", abbrev: "abc1234" });
 });
 
 Deno.test("git: every child gets no optional locks, C locale, no prompts, no GIT_DIR", () => {
