@@ -7,11 +7,18 @@ import { renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
+import { tag } from "./commands/tag.ts";
+import { runs, show } from "./commands/runs.ts";
+import { verify } from "./commands/verify.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
+  tag: { run: tag, summary: "annotated tag run/ID on the commit recorded for run ID" },
+  runs: { run: runs, summary: "list runs (records and run tags), newest first" },
+  show: { run: show, summary: "show one run: its record, else what its tag carries" },
+  verify: { run: verify, summary: "exit 0 if this checkout is exactly a run's code, else 3" },
 };
 
 /** The top-level help text. */
