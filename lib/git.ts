@@ -559,7 +559,8 @@ export function parsePushPorcelain(
 
 /** git's "the tag is already there" answers to a create-only `git tag` (or a held lock). */
 export function tagExistsError(stderr: string): boolean {
-  return /already exists|cannot lock ref|Unable to create '.*\.lock'/.test(stderr);
+  // Not "cannot lock ref 'refs/tags/run/x': 'refs/tags/run' exists" (a name clash): that fails.
+  return /already exists|Unable to create '[^']*\.lock': File exists/.test(stderr);
 }
 
 /** git could not make a tag because no committer identity is configured. */

@@ -433,3 +433,31 @@ Deno.test("verify: a dirty run matches when the tracked diff equals its patch; t
     assertMatch(trunc.stderr, /cannot prove equality.*truncated/);
   });
 });
+
+Deno.test("tag --sign: a signed tag through git's own signing setup (ssh key)", async () => {
+  await withSandbox(async (sb) => {
+    const key = join(sb.base, "key");
+    const kg = await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], {
+      env: sb.env,
+    });
+    assertEquals(kg.code, 0, kg.stderr);
+    await sb.git("config", "gpg.format", "ssh");
+    await sb.git("config", "user.signingkey", `${key}.pub`);
+    const pub = await Deno.readTextFile(`${key}.pub`);
+    await Deno.writeTextFile(join(sb.base, "allowed"), `test@example.com ${pub}`);
+    await sb.git("config", "gpg.ssh.allowedSignersFile", join(sb.base, "allowed"));
+    await stampRun(sb, "signed-1");
+    const r = await sb.runprov(["tag", "--run", "signed-1", "--sign"]);
+    assertEquals(r.code, 0, r.stderr);
+    const v = await run("git", ["tag", "-v", "run/signed-1"], { cwd: sb.dir, env: sb.env });
+    assertEquals(v.code, 0, v.stderr);
+    assertMatch(v.stderr, /Good "git" signature/);
+    // A broken signing setup is a clear error, and no tag is left behind.
+    await sb.git("config", "gpg.format", "openpgp");
+    await sb.git("config", "user.signingkey", "0xDEADBEEFDEADBEEF");
+    const bad = await sb.runprov(["tag", "--run", "signed-2", "--commit", "HEAD", "--sign"]);
+    assertEquals(bad.code, 2, bad.stderr);
+    assertMatch(bad.stderr, /cannot sign tag run\/signed-2[^]*signing setup/);
+    assertEquals((await sb.git("tag", "-l", "run/signed-2")).trim(), "");
+  });
+});

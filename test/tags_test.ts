@@ -11,7 +11,13 @@ import {
   tagMessage,
   type TagSubject,
 } from "../lib/tags.ts";
-import { Git, type GitRunner, parsePushPorcelain, parseTagRefs } from "../lib/git.ts";
+import {
+  Git,
+  type GitRunner,
+  parsePushPorcelain,
+  parseTagRefs,
+  tagExistsError,
+} from "../lib/git.ts";
 import { mergeRuns, shownStatus, type StoredRecord } from "../lib/runs.ts";
 import { compareCode } from "../lib/verify.ts";
 import { splitPush } from "../lib/commands/tag.ts";
@@ -315,4 +321,18 @@ Deno.test("verify: same commit and clean, commit differs, extra, missing, patch 
     { sha, dirty: true, changed: ["x.py"], patchSha256: null },
   );
   assertMatch(trunc.differences[0], /cannot prove equality.*truncated/);
+});
+
+Deno.test("create-only tag: 'already exists' and a held lock mean look again; a name clash fails", () => {
+  assert(tagExistsError("fatal: tag 'run/x' already exists\n"));
+  assert(tagExistsError("fatal: cannot lock ref 'refs/tags/run/x': reference already exists\n"));
+  assert(tagExistsError(
+    "fatal: cannot lock ref 'refs/tags/run/x': Unable to create '/r/.git/refs/tags/run/x.lock': " +
+      "File exists.\n",
+  ));
+  assert(
+    !tagExistsError(
+      "fatal: cannot lock ref 'refs/tags/run/x': 'refs/tags/run' exists; cannot create 'refs/tags/run/x'\n",
+    ),
+  );
 });
