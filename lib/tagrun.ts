@@ -49,7 +49,7 @@ export interface TagRunResult {
   existing: TagRef | null;
   /** The push, when one was asked for and the tag is on the run's commit. */
   push: (PushResult & { remote: string }) | null;
-  /** The commit is on no remote-tracking branch (null: not checked, only checked to push). */
+  /** The commit is on no remote-tracking branch (null: not known; only checked to push). */
   unpublished: boolean | null;
   /** Commands that retry a failed push. */
   retry: string[];
@@ -152,7 +152,7 @@ export async function tagRun(
   };
   if (state === "conflict" || remote === null) return result;
 
-  result.unpublished = !(await git.inAnyRemote(commit).catch(() => true));
+  result.unpublished = await git.inAnyRemote(commit).then((on) => !on, () => null);
   const push = await git.pushRef(remote, `refs/tags/${name}`, secrets);
   result.push = { ...push, remote };
   if (!push.ok) {
