@@ -461,3 +461,26 @@ Deno.test("tag --sign: a signed tag through git's own signing setup (ssh key)", 
     assertEquals((await sb.git("tag", "-l", "run/signed-2")).trim(), "");
   });
 });
+
+Deno.test("tag --from FILE uses that record; --commit must agree with a record", async () => {
+  await withSandbox(async (sb) => {
+    const runSha = await head(sb);
+    const out = join(sb.base, "elsewhere.json");
+    const r0 = await sb.runprov(["stamp", "--run-id", "img-1", "--out", out]);
+    assertEquals(r0.code, 0, r0.stderr);
+    await commit(sb, "x.txt", "x\n");
+    const mismatch = await sb.runprov(["tag", "--run", "img-1", "--from", out, "--commit", "HEAD"]);
+    assertEquals(mismatch.code, 2, mismatch.stderr);
+    assertMatch(mismatch.stderr, new RegExp(`run img-1 recorded ${runSha}`));
+    const wrongId = await sb.runprov(["tag", "--run", "other", "--from", out]);
+    assertEquals(wrongId.code, 2, wrongId.stderr);
+    assertMatch(wrongId.stderr, /is the record of run img-1, not other/);
+    const ok = await sb.runprov(["tag", "--run", "img-1", "--from", out]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(await head(sb, "run/img-1^{commit}"), runSha);
+    assertMatch(
+      await sb.git("tag", "-l", "--format=%(contents)", "run/img-1"),
+      /Runprov-Source: file\n/,
+    );
+  });
+});
