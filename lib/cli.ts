@@ -11,6 +11,9 @@ import { exec } from "./commands/exec.ts";
 import { doctor } from "./commands/doctor.ts";
 import { check } from "./commands/check.ts";
 import { config } from "./commands/config.ts";
+import { tag } from "./commands/tag.ts";
+import { runs, show } from "./commands/runs.ts";
+import { verify } from "./commands/verify.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
@@ -20,6 +23,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
   check: { run: check, summary: "apply the clean-tree policy only; exit 0 or 3" },
   config: { run: config, summary: "show the effective configuration and where it came from" },
+  tag: { run: tag, summary: "annotated tag run/ID on the commit recorded for run ID" },
+  runs: { run: runs, summary: "list runs (records and run tags), newest first" },
+  show: { run: show, summary: "show one run: its record, else what its tag carries" },
+  verify: { run: verify, summary: "exit 0 if this checkout is exactly a run's code, else 3" },
 };
 
 /** The top-level help text. */

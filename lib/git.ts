@@ -489,6 +489,122 @@ export class Git {
     return { stopped: !!res.stopped };
   }
 
+  /**
+   * The commit `rev` names (`rev-parse -q --verify --end-of-options <rev>^{commit}`), or null
+   * when it names no commit in this repository.
+   */
+  async resolveCommit(rev: string): Promise<string | null> {
+    const res = await this.run(
+      ["rev-parse", "-q", "--verify", "--end-of-options", `${rev}^{commit}`],
+      { ok: [0, 1, 128] },
+    );
+    return res.code === 0 ? text(res.stdout).trim() : null;
+  }
+
+  /** `git describe --always --tags --exclude <prefix>*` of one commit (not HEAD). */
+  async describeCommit(sha: string, excludePrefix = "run/"): Promise<string> {
+    const res = await this.run([
+      "describe",
+      "--always",
+      "--tags",
+      "--exclude",
+      `${excludePrefix}*`,
+      sha,
+    ]);
+    return text(res.stdout).trim();
+  }
+
+  /**
+   * Create the annotated (or, with `sign`, signed) tag `name` on `commit` with `message`,
+   * create-only: git's ref transaction refuses an existing tag, so of two concurrent calls
+   * exactly one creates it. Resolves `"created"`, or `"exists"` when the ref is already
+   * there (or another process holds its lock); other failures are {@link GitError}s.
+   */
+  async createTag(
+    name: string,
+    commit: string,
+    message: string,
+    sign = false,
+  ): Promise<"created" | "exists"> {
+    const res = await this.run([
+      "tag",
+      sign ? "-s" : "-a",
+      "--cleanup=verbatim",
+      "-m",
+      message,
+      "--",
+      name,
+      commit,
+    ], { ok: [0, 1, 128] });
+    if (res.code === 0) return "created";
+    if (tagExistsError(res.stderr)) return "exists";
+    throw new GitError(
+      [...GIT_GLOBAL_ARGS, "tag", name, commit],
+      res.code,
+      redactText(res.stderr, []),
+      classify(res.stderr),
+    );
+  }
+
+  /**
+   * Tags matching `pattern` (e.g. `refs/tags/run/`), newest first, in one
+   * `git for-each-ref` call: name, object, commit, date and the whole message.
+   */
+  async listTags(pattern: string): Promise<TagRef[]> {
+    const res = await this.run([
+      "for-each-ref",
+      "--sort=-creatordate",
+      `--format=${TAG_FORMAT}`,
+      pattern,
+    ]);
+    return parseTagRefs(text(res.stdout));
+  }
+
+  /** One tag by full name (`run/x`), or null when there is no such tag. */
+  async tagInfo(name: string): Promise<TagRef | null> {
+    const all = await this.listTags(`refs/tags/${name}`);
+    return all.find((t) => t.name === name) ?? null;
+  }
+
+  /**
+   * Push one ref to a configured remote, by name: `git push --porcelain --no-verify
+   * <remote> <ref>`. Never throws for a rejected or failed push; the result says why.
+   * Credentials in URLs git echoes are removed, and so is every string in `secrets`.
+   */
+  async pushRef(
+    remote: string,
+    ref: string,
+    secrets: readonly string[] = [],
+  ): Promise<PushResult> {
+    const res = await this.run(
+      ["push", "--porcelain", "--no-verify", "--", remote, `${ref}:${ref}`],
+      { ok: [0, 1, 128] },
+    );
+    const out = redactText(text(res.stdout), secrets);
+    const err = redactText(res.stderr, secrets);
+    return parsePushPorcelain(out, err, res.code, ref);
+  }
+
+  /**
+   * The tracked changes against `sha` as one binary-safe diff: exactly the bytes
+   * {@link Git.diffPatch} stores for a dirty run, so their sha256 identifies the run's code
+   * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
+   */
+  async trackedDiff(sha = "HEAD"): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    await this.diffPatch(sha, (chunk) => {
+      chunks.push(chunk.slice());
+      return true;
+    });
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+
   /** HEAD of the repository at `dir` (a submodule's checked-out commit), or null. */
   async headAt(dir: string): Promise<string | null> {
     const res = await this.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], {
@@ -497,6 +613,99 @@ export class Git {
     });
     return res.code === 0 ? text(res.stdout).trim() : null;
   }
+}
+
+/** One tag from {@link Git.listTags}. */
+export interface TagRef {
+  /** Tag name without `refs/tags/` (`run/x`). */
+  name: string;
+  /** `tag` (annotated) or `commit` (lightweight). */
+  type: string;
+  /** The tag object (annotated) or the commit (lightweight). */
+  object: string;
+  /** The commit the tag points at (peeled once). */
+  commit: string;
+  /** Tagger date (annotated) or commit date, ISO 8601 as git prints it. */
+  date: string;
+  /** The tag message (empty for lightweight tags). */
+  message: string;
+}
+
+const TAG_FORMAT =
+  "%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents)%00";
+
+/** Parse {@link TAG_FORMAT} output: six NUL-terminated fields per tag, then a newline. */
+export function parseTagRefs(out: string): TagRef[] {
+  const tags: TagRef[] = [];
+  for (const rec of out.split("\0\n")) {
+    if (!rec) continue;
+    const f = rec.split("\0");
+    if (f.length < 6) continue;
+    const [refname, type, object, peeled, date, contents] = f;
+    tags.push({
+      name: refname.replace(/^refs\/tags\//, ""),
+      type,
+      object,
+      commit: type === "tag" ? peeled : object,
+      date,
+      message: type === "tag" ? contents : "",
+    });
+  }
+  return tags;
+}
+
+/** What happened to one pushed ref. */
+export interface PushResult {
+  ok: boolean;
+  /** `new`, `up-to-date`, `updated`, `rejected`, `remote-rejected` or `failed`. */
+  status: "new" | "up-to-date" | "updated" | "rejected" | "remote-rejected" | "failed";
+  /** git's reason in its own words (`pre-receive hook declined`, `fatal: ...`), or null. */
+  reason: string | null;
+  /** git's stderr, credentials removed. */
+  stderr: string;
+}
+
+/** Parse `git push --porcelain` output for `ref` (lines `flag\tfrom:to\tsummary (reason)`). */
+export function parsePushPorcelain(
+  stdout: string,
+  stderr: string,
+  code: number,
+  ref: string,
+): PushResult {
+  for (const line of stdout.split("\n")) {
+    const m = /^(.)\t([^\t]*)\t(.*)$/.exec(line);
+    if (!m || !m[2].endsWith(`:${ref}`)) continue;
+    const [, flag, , summary] = m;
+    const why = /\(([^)]*)\)\s*$/.exec(summary)?.[1] ?? null;
+    if (flag === "*") return { ok: true, status: "new", reason: null, stderr };
+    if (flag === "=") return { ok: true, status: "up-to-date", reason: null, stderr };
+    if (flag === " " || flag === "+") return { ok: true, status: "updated", reason: null, stderr };
+    const remote = summary.startsWith("[remote rejected]") ||
+      summary.startsWith("[remote failure]");
+    return {
+      ok: false,
+      status: remote ? "remote-rejected" : "rejected",
+      reason: why ?? summary,
+      stderr,
+    };
+  }
+  if (code === 0) return { ok: true, status: "up-to-date", reason: null, stderr };
+  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const reason = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ??
+    `git push exited ${code}`;
+  return { ok: false, status: "failed", reason, stderr };
+}
+
+/** git's "the tag is already there" answers to a create-only `git tag` (or a held lock). */
+export function tagExistsError(stderr: string): boolean {
+  // Not "cannot lock ref 'refs/tags/run/x': 'refs/tags/run' exists" (a name clash): that fails.
+  return /already exists|Unable to create '[^']*\.lock': File exists/.test(stderr);
+}
+
+/** git could not make a tag because no committer identity is configured. */
+export function isIdentityError(stderr: string): boolean {
+  return /Please tell me who you are|unable to auto-detect email address|empty ident name/
+    .test(stderr);
 }
 
 /** Decode git's stdout. */

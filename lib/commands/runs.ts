@@ -1,0 +1,176 @@
+/** `runprov runs` and `runprov show ID`: run history from local records and run tags. */
+import { parseCommandArgs, str } from "../args.ts";
+import { usageError } from "../errors.ts";
+import { gitFor } from "../session.ts";
+import { tagSettingsFor } from "../tagrun.ts";
+import { findRecord, optionalRepo, recordDirFor } from "../runlookup.ts";
+import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../runs.ts";
+import { parseTrailers, tagName } from "../tags.ts";
+import { runIdProblem } from "../runid.ts";
+import type { Context } from "../io.ts";
+
+export const RUNS_HELP = `runprov runs: list runs, newest first
+
+Usage: runprov runs [--json] [--limit N]
+
+Merges the run records in .runprov/runs/ with the run tags (run/*, one git call).
+Columns: id, date (UTC), short sha, describe, tree (clean/dirty/?), status, name.
+Status is the record's (captured, running, succeeded, failed); "lost" for a running
+record whose supervisor process on this host is gone; "running?" when it ran on another
+host; "tagged" for a run known only from its tag; "+tag" when the run has its tag.
+Outside a repository only the records under the current directory are listed.
+
+Options:
+  --json      print a JSON array instead of the table
+  --limit N   show only the newest N runs
+`;
+
+export const SHOW_HELP = `runprov show: show one run
+
+Usage: runprov show ID [--json]
+
+Prints the run's record when there is one in .runprov/runs/, else what its tag
+run/ID carries (commit, date and the Runprov-* trailers).
+
+Options:
+  --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
+`;
+
+/** Run `runs`. */
+export async function runs(ctx: Context, args: string[]): Promise<number> {
+  const { values } = parseCommandArgs("runs", args, {
+    json: { type: "boolean" },
+    limit: { type: "string" },
+  });
+  if (values.help) {
+    await ctx.io.stdout(RUNS_HELP);
+    return 0;
+  }
+  let limit = Infinity;
+  const rawLimit = str(values.limit);
+  if (rawLimit !== undefined) {
+    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
+      throw usageError(`runs: --limit needs a positive number, not ${JSON.stringify(rawLimit)}`);
+    }
+    limit = Number(rawLimit);
+  }
+  const git = gitFor(ctx);
+  const info = await optionalRepo(git, "runprov runs");
+  const settings = await tagSettingsFor(ctx, info?.root ?? null);
+  const base = info?.root ?? ctx.global.dir;
+  const pattern = `refs/tags/${settings.prefix}` + (settings.prefix.endsWith("/") ? "" : "*");
+  const [tags, { records, skipped }] = await Promise.all([
+    info ? git.listTags(pattern) : Promise.resolve([]),
+    readRecordDir(recordDirFor(base, settings)),
+  ]);
+  if (skipped.length) {
+    ctx.warn(
+      `note: skipped ${skipped.length} file(s) that are not run records: ${skipped.join(", ")}`,
+    );
+  }
+  const entries = mergeRuns(
+    records,
+    tags,
+    settings.prefix,
+    await hereFacts(records.map((r) => r.record)),
+  ).slice(0, limit);
+  if (values.json) {
+    await ctx.io.stdout(JSON.stringify(entries, null, 2) + "\n");
+  } else if (entries.length === 0) {
+    ctx.warn("no runs yet (no records in the record directory and no run tags)");
+  } else {
+    await ctx.io.stdout(formatRuns(entries));
+  }
+  return 0;
+}
+
+/** Run `show`. */
+export async function show(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs("show", args, {
+    json: { type: "boolean" },
+  }, true);
+  if (values.help) {
+    await ctx.io.stdout(SHOW_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw usageError("show: give exactly one run id", "usage: runprov show ID [--json]");
+  }
+  const id = positionals[0];
+  const problem = runIdProblem(id);
+  if (problem) throw usageError(`invalid run id ${JSON.stringify(id)}: ${problem}`);
+  const git = gitFor(ctx);
+  const info = await optionalRepo(git, "runprov show");
+  const settings = await tagSettingsFor(ctx, info?.root ?? null);
+  const base = info?.root ?? ctx.global.dir;
+  const name = tagName(settings, id);
+  const [stored, tag] = await Promise.all([
+    findRecord(recordDirFor(base, settings), id),
+    info ? git.tagInfo(name) : Promise.resolve(null),
+  ]);
+  if (stored) {
+    const r = stored.record;
+    if (values.json) {
+      await ctx.io.stdout(JSON.stringify(r, null, 2) + "\n");
+      return 0;
+    }
+    const g = r.git;
+    const lines: [string, string][] = [
+      ["run", r.name ? `${r.run_id} (${r.name})` : r.run_id],
+      ["created", r.created_at],
+      ["status", shownStatus(r, await hereFacts([r]))],
+      ["commit", g.available ? `${g.sha} (${g.describe ?? g.sha_short})` : `unknown: ${g.reason}`],
+      ["branch", g.branch ?? (g.detached ? "(detached)" : "-")],
+      [
+        "tree",
+        g.dirty ? `dirty: ${g.changed.map((c) => `${c.kind} ${c.path}`).join(", ")}` : "clean",
+      ],
+      [
+        "policy",
+        `${r.policy.mode}: ${r.policy.verdict}${r.policy.reason ? ` (${r.policy.reason})` : ""}`,
+      ],
+    ];
+    if (g.patch) lines.push(["patch", `${g.patch.path} sha256 ${g.patch.sha256}`]);
+    if (r.command) {
+      lines.push(["command", JSON.stringify(r.command.argv)]);
+      if (r.command.exit_code !== null) lines.push(["exit", String(r.command.exit_code)]);
+    }
+    if (r.host?.hostname) lines.push(["host", r.host.hostname]);
+    lines.push(["record", stored.path]);
+    lines.push([
+      "tag",
+      tag ? (tag.commit === g.sha ? name : `${name} (on another commit: ${tag.commit})`) : "none",
+    ]);
+    await ctx.io.stdout(lines.map(([k, v]) => `${k.padEnd(8)} ${v}`).join("\n") + "\n");
+    return 0;
+  }
+  if (!tag) {
+    throw usageError(
+      `no run ${id}: no record in ${recordDirFor(base, settings)} and no tag ${name}`,
+      "list runs with: runprov runs",
+    );
+  }
+  const trailers = parseTrailers(tag.message);
+  if (values.json) {
+    await ctx.io.stdout(
+      JSON.stringify(
+        {
+          run_id: id,
+          tag: name,
+          commit: tag.commit,
+          date: tag.date,
+          trailers,
+          message: tag.message,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return 0;
+  }
+  await ctx.io.stdout(
+    `tag      ${name}\ncommit   ${tag.commit}\ndate     ${tag.date}\n\n${tag.message}` +
+      (tag.message.endsWith("\n") || tag.message === "" ? "" : "\n"),
+  );
+  return 0;
+}

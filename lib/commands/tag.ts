@@ -1,0 +1,257 @@
+/** `runprov tag --run ID`: the run's annotated tag on the run's own commit. */
+import { isAbsolute, resolve } from "node:path";
+import { parseCommandArgs, str } from "../args.ts";
+import { Exit, RunprovError, usageError } from "../errors.ts";
+import { configFor, gitFor, resolvePolicy } from "../session.ts";
+import { dirtyList } from "../policy.ts";
+import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "../tags.ts";
+import { subjectFromRecord, tagRun } from "../tagrun.ts";
+import { findRecord, recordDirFor, requireRepo } from "../runlookup.ts";
+import { readRecordFile, type StoredRecord } from "../runs.ts";
+import type { Git } from "../git.ts";
+import type { Context } from "../io.ts";
+
+export const TAG_HELP = `runprov tag: tag the commit a run used
+
+Usage: runprov tag --run ID [--from FILE] [--commit REV] [--url URL] [--push [REMOTE]]
+                   [--sign] [--policy strict|warn|off] [--strict] [--allow-dirty REASON]
+
+Creates the annotated tag run/ID on the commit recorded for run ID, never on whatever
+HEAD is now. The commit comes from --from FILE, else the record in .runprov/runs/ID.json,
+else RUNPROV_FILE / RUNPROV_GIT_SHA when RUNPROV_RUN_ID is ID; without any of them,
+--commit REV is required. A tag already on that commit is success (a note says so); on
+another commit it is exit 5 and nothing changes (runprov never moves a tag).
+
+Options:
+  --run ID              the run to tag (required)
+  --from FILE           take the run's commit from this record file
+  --commit REV          the commit to tag when there is no record (must match one if there is)
+  --url URL             the run's page (tracker URL), written into the tag message
+  --push [REMOTE]       push only this tag to REMOTE (a configured remote name; default origin)
+  --sign                make a signed tag with git's signing setup (git tag -s)
+  --policy MODE         strict refuses to tag a run that was dirty (exit 3)
+  --strict              short for --policy strict
+  --allow-dirty REASON  tag a dirty run under strict anyway, recording why
+
+Exit: 0 tagged (or already tagged there), 2 usage, 3 dirty run under strict,
+5 tag on another commit or push failed (the local tag stays).
+`;
+
+/** Split `--push [REMOTE]`: a following argument that is not an option is the remote. */
+export function splitPush(args: string[]): { rest: string[]; push: string | true | undefined } {
+  const rest: string[] = [];
+  let push: string | true | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a === "--push") {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith("-")) {
+        push = next;
+        i++;
+      } else push = true;
+    } else if (a.startsWith("--push=")) {
+      push = a.slice("--push=".length);
+      if (push === "") throw usageError("tag: --push= needs a remote name");
+    } else rest.push(a);
+  }
+  return { rest, push };
+}
+
+/** Run `tag`. */
+export async function tag(ctx: Context, argv: string[]): Promise<number> {
+  const { rest, push } = splitPush(argv);
+  const { values } = parseCommandArgs("tag", rest, {
+    run: { type: "string" },
+    from: { type: "string" },
+    commit: { type: "string" },
+    url: { type: "string" },
+    sign: { type: "boolean" },
+    policy: { type: "string" },
+    strict: { type: "boolean" },
+    "allow-dirty": { type: "string" },
+  });
+  if (values.help) {
+    await ctx.io.stdout(TAG_HELP);
+    return 0;
+  }
+  const id = str(values.run);
+  if (id === undefined) throw usageError("tag: --run ID is required", "see 'runprov tag --help'");
+  checkTagRunId(id, resolveTagSettings());
+  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  const git = gitFor(ctx);
+  const info = await requireRepo(git, "runprov tag");
+  const loaded = await configFor(ctx, info.root);
+  const settings = resolveTagSettings(loaded.config);
+  checkTagRunId(id, settings);
+  const policy = resolvePolicy(values, ctx.io.env, loaded);
+
+  const found = await findSubject(ctx, git, info.root, id, values, settings);
+  const s = found.subject;
+  if (s.dirty) {
+    if (policy.mode === "strict" && policy.allowDirty === undefined) {
+      const list = found.stored ? `:\n${dirtyList(found.stored.record.git)}` : "";
+      throw new RunprovError(
+        `strict policy: run ${id} was dirty; its tag's commit ${s.sha.slice(0, 12)} lacks ` +
+          `the uncommitted changes it ran with${list}`,
+        Exit.policy,
+        "tag it anyway with --allow-dirty REASON, or tag a clean run",
+      );
+    }
+    if (policy.mode !== "off" || policy.allowDirty !== undefined) {
+      ctx.warn(
+        `warning: run ${id} was dirty: ${s.sha.slice(0, 12)} alone does not reproduce it` +
+          (s.patchSha256 ? ` (patch sha256 ${s.patchSha256.slice(0, 12)} in the tag)` : ""),
+      );
+    }
+  }
+
+  const remote = push === undefined ? undefined : push === true ? settings.remote : push;
+  const res = await tagRun(git, s, settings, {
+    now: ctx.io.now(),
+    url: str(values.url) ?? null,
+    push: remote,
+    sign: values.sign === true ? true : undefined,
+    allowDirty: s.dirty ? policy.allowDirty ?? null : null,
+  });
+  const short = res.commit.slice(0, 12);
+  if (res.state === "conflict") {
+    throw new RunprovError(
+      `tag ${res.tag} already exists on commit ${res.existing!.commit}, not on run ${id}'s ` +
+        `commit ${res.commit}; nothing changed`,
+      Exit.tag,
+      `runprov never moves a tag: if the old tag is wrong, delete it deliberately ` +
+        `(git tag -d ${res.tag}) and tag again, or use another run id`,
+    );
+  }
+  if (res.state === "exists") ctx.warn(`note: tag ${res.tag} is already on ${short}; unchanged`);
+  else ctx.warn(`created tag ${res.tag} on ${short} (from ${s.source})`);
+  if (res.unpublished) {
+    ctx.warn(
+      `warning: ${short} is on no remote-tracking branch: pushing ${res.tag} uploads this ` +
+        `unpublished commit to ${res.push?.remote}`,
+    );
+  }
+  if (res.push && !res.push.ok) {
+    throw new RunprovError(
+      `tag ${res.tag} was ${
+        res.state === "created" ? "created" : "already there"
+      } locally, but pushing it to ${res.push.remote} failed: ${res.push.reason}`,
+      Exit.tag,
+      `the local tag stays; retry with: ${res.retry.join("  or  ")}`,
+    );
+  }
+  if (res.push) {
+    ctx.warn(
+      res.push.status === "up-to-date"
+        ? `note: ${res.push.remote} already has ${res.tag}`
+        : `pushed ${res.tag} to ${res.push.remote}`,
+    );
+  }
+  await ctx.io.stdout(`${res.tag}\n`);
+  return 0;
+}
+
+interface Found {
+  subject: TagSubject;
+  stored: StoredRecord | null;
+}
+
+/** The run's commit: --from, the record dir, RUNPROV_FILE / RUNPROV_GIT_SHA, --commit. */
+async function findSubject(
+  ctx: Context,
+  git: Git,
+  root: string,
+  id: string,
+  values: Record<string, unknown>,
+  settings: TagSettings,
+): Promise<Found> {
+  const env = ctx.io.env;
+  const from = str(values.from as string | undefined);
+  const commitRev = str(values.commit as string | undefined);
+  let stored: StoredRecord | null = null;
+  let source: TagSubject["source"] = "record";
+  if (from !== undefined) {
+    const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
+    stored = await readRecordFile(path);
+    if (!stored) throw usageError(`--from ${from}: no such file`);
+    source = "file";
+  } else {
+    stored = await findRecord(recordDirFor(root, settings), id);
+    if (!stored && env.RUNPROV_RUN_ID === id && env.RUNPROV_FILE) {
+      stored = await readRecordFile(env.RUNPROV_FILE).catch(() => null);
+      source = "env";
+    }
+  }
+  if (stored && stored.record.run_id !== id) {
+    throw usageError(
+      `${stored.path} is the record of run ${stored.record.run_id}, not ${id}`,
+      "pass the matching --run ID or record file",
+    );
+  }
+  let subject: TagSubject | null = null;
+  if (stored && stored.record.git.sha !== "unknown") {
+    subject = subjectFromRecord(stored.record, source, stored.sha256);
+  } else if (
+    !stored && env.RUNPROV_RUN_ID === id && /^[0-9a-f]{40}$/.test(env.RUNPROV_GIT_SHA ?? "")
+  ) {
+    subject = {
+      runId: id,
+      sha: env.RUNPROV_GIT_SHA,
+      name: null,
+      describe: env.RUNPROV_GIT_DESCRIBE || null,
+      dirty: env.RUNPROV_GIT_DIRTY === "true"
+        ? true
+        : env.RUNPROV_GIT_DIRTY === "false"
+        ? false
+        : null,
+      patchSha256: null,
+      createdAt: null,
+      recordSha256: null,
+      source: "env",
+    };
+  }
+  if (commitRev !== undefined) {
+    const sha = await git.resolveCommit(commitRev);
+    if (sha === null) throw usageError(`--commit ${commitRev}: no such commit in this repository`);
+    if (subject) {
+      if (subject.sha !== sha) {
+        throw usageError(
+          `--commit ${commitRev} is ${sha}, but run ${id} recorded ${subject.sha}`,
+          "drop --commit to tag the recorded commit",
+        );
+      }
+      return { subject, stored };
+    }
+    const describe = await git.describeCommit(sha, settings.prefix).catch(() => null);
+    return {
+      subject: {
+        runId: id,
+        sha,
+        name: stored?.record.name ?? null,
+        describe,
+        dirty: null,
+        patchSha256: null,
+        createdAt: stored?.record.created_at ?? null,
+        recordSha256: stored?.sha256 ?? null,
+        source: "commit",
+      },
+      stored,
+    };
+  }
+  if (subject) return { subject, stored };
+  throw usageError(
+    stored
+      ? `run ${id}'s record has no commit (git was unavailable: ${
+        stored.record.git.reason ?? "unknown"
+      })`
+      : `no record of run ${id} (looked for ${
+        recordDirFor(root, settings)
+      }/${id}.json and RUNPROV_RUN_ID/RUNPROV_GIT_SHA)`,
+    "give the commit explicitly with --commit REV (runprov never tags the current HEAD " +
+      "on its own), or --from FILE with the run's record",
+  );
+}

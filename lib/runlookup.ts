@@ -1,0 +1,51 @@
+/** Finding a run for `tag`, `show` and `verify`: the repository, the record directory, the record. */
+import { Git, GitError, type RepoInfo } from "./git.ts";
+import { Exit, RunprovError, usageError } from "./errors.ts";
+import { failureReason } from "./capture.ts";
+import { recordDir, recordPath } from "./store.ts";
+import { readRecordFile, type StoredRecord } from "./runs.ts";
+import type { TagSettings } from "./tags.ts";
+
+/**
+ * Locate the repository, or throw: outside a repository is a usage error (2) naming
+ * `-C`; any other git failure is "git unusable" (4).
+ */
+export async function requireRepo(git: Git, what: string): Promise<RepoInfo> {
+  try {
+    return await git.repoInfo();
+  } catch (err) {
+    throw gitProblem(err, what);
+  }
+}
+
+/** The repository, or null outside one (other git failures still throw). */
+export async function optionalRepo(git: Git, what: string): Promise<RepoInfo | null> {
+  try {
+    return await git.repoInfo();
+  } catch (err) {
+    if (err instanceof GitError && err.failure === "not-a-repository") return null;
+    throw gitProblem(err, what);
+  }
+}
+
+/** A RunprovError for a git failure while doing `what`. */
+export function gitProblem(err: unknown, what: string): unknown {
+  if (!(err instanceof GitError)) return err;
+  if (err.failure === "not-a-repository" || err.failure === "not-a-work-tree") {
+    return usageError(
+      `${what} needs a git repository: ${failureReason(err)}`,
+      "run inside the repository, or pass -C DIR",
+    );
+  }
+  return new RunprovError(`${what}: ${failureReason(err)}`, Exit.git);
+}
+
+/** The record directory: config `dir` under the repository top (or the directory given). */
+export function recordDirFor(base: string, settings: TagSettings): string {
+  return recordDir(base, settings.recordDir);
+}
+
+/** The stored record of run `id`, or null when there is none. */
+export function findRecord(dir: string, id: string): Promise<StoredRecord | null> {
+  return readRecordFile(recordPath(dir, id));
+}

@@ -1,0 +1,244 @@
+/**
+ * Run history: reading the record directory, telling running from lost, and merging
+ * records with run tags. Reading files is here; the merge and status rules are pure.
+ */
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { parseRecord, type RunRecord } from "./record.ts";
+import type { TagRef } from "./git.ts";
+import { parseTrailers, subjectFromTrailers } from "./tags.ts";
+
+/** A record read from the record directory. */
+export interface StoredRecord {
+  path: string;
+  record: RunRecord;
+  /** sha256 of the file's bytes. */
+  sha256: string;
+}
+
+/** sha256 (hex) of bytes or text. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Read one record file; null when it does not exist. A file that exists but is not a
+ * record is a usage error naming it.
+ */
+export async function readRecordFile(path: string): Promise<StoredRecord | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw err;
+  }
+  const record = parseRecord(new TextDecoder().decode(bytes), path);
+  return { path, record, sha256: sha256Hex(bytes) };
+}
+
+/**
+ * Every record in `dir`. Temp files (`.<name>.tmp-*`), other dot files, non-JSON files
+ * and JSON that is not a runprov record are skipped (their names are returned), never fatal.
+ * A missing directory is no records.
+ */
+export async function readRecordDir(
+  dir: string,
+): Promise<{ records: StoredRecord[]; skipped: string[] }> {
+  const records: StoredRecord[] = [];
+  const skipped: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return { records, skipped };
+    }
+    throw err;
+  }
+  for (const e of entries.sort((a, b) => a.name < b.name ? -1 : 1)) {
+    if (e.name.startsWith(".") || !e.name.endsWith(".json") || e.isDirectory) continue;
+    try {
+      const r = await readRecordFile(join(dir, e.name));
+      if (r) records.push(r);
+    } catch {
+      skipped.push(e.name);
+    }
+  }
+  return { records, skipped };
+}
+
+/** Status shown for a run: the record's, `lost`, `running?`, or `tagged` (tag only). */
+export type ShownStatus = RunRecord["status"] | "lost" | "running?" | "tagged";
+
+/** What the current machine can say about a supervisor process. */
+export interface HereFacts {
+  hostname: string | null;
+  /** true/false when known, null when this system cannot tell. */
+  alive(pid: number): boolean | null;
+}
+
+/**
+ * The status to show. A `running` record whose supervisor (`command.supervisor_pid`) ran
+ * on this host and is gone is `lost`; on another host, or when liveness cannot be checked,
+ * it is `running?` (runprov cannot see other machines' processes).
+ *
+ * @example
+ * shownStatus(rec, { hostname: "gpu1", alive: () => false }); // "lost" for a running rec from gpu1
+ */
+export function shownStatus(record: RunRecord, here: HereFacts): ShownStatus {
+  if (record.status !== "running") return record.status;
+  const pid = record.command?.supervisor_pid;
+  if (typeof pid !== "number" || !record.host?.hostname) return "running?";
+  if (record.host.hostname !== here.hostname) return "running?";
+  const alive = here.alive(pid);
+  if (alive === null) return "running?";
+  return alive ? "running" : "lost";
+}
+
+/**
+ * Whether a process exists, by the shell's `kill -0 PID` (no signal is delivered; Deno
+ * refuses `/proc` without --allow-all). A process of another user is alive; null when the
+ * check itself cannot run.
+ */
+export async function pidAlive(pid: number): Promise<boolean | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", 'kill -0 "$1"', "sh", String(pid)],
+      env: { LC_ALL: "C", PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (out.code === 0) return true;
+    const err = new TextDecoder().decode(out.stderr);
+    if (/not permitted|EPERM/i.test(err)) return true;
+    if (/no such process|ESRCH/i.test(err)) return false;
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * {@link HereFacts} for this machine: the supervisor pids of `running` records made on
+ * this host are checked once, up front.
+ */
+export async function hereFacts(records: readonly RunRecord[]): Promise<HereFacts> {
+  let hostname: string | null = null;
+  try {
+    hostname = Deno.hostname();
+  } catch { /* without --allow-sys=hostname liveness stays unknown */ }
+  const pids = new Set<number>();
+  for (const r of records) {
+    const pid = r.command?.supervisor_pid;
+    if (r.status === "running" && typeof pid === "number" && r.host?.hostname === hostname) {
+      pids.add(pid);
+    }
+  }
+  const alive = new Map<number, boolean | null>();
+  await Promise.all([...pids].map(async (p) => alive.set(p, await pidAlive(p))));
+  return { hostname, alive: (pid) => alive.get(pid) ?? null };
+}
+
+/** One line of `runprov runs`. */
+export interface RunEntry {
+  id: string;
+  /** ISO 8601 UTC: the record's `created_at`, else the tag's date. */
+  date: string;
+  sha: string;
+  sha_short: string;
+  describe: string | null;
+  dirty: boolean | null;
+  status: ShownStatus;
+  name: string | null;
+  /** The run tag's name, or null when the run has no tag. */
+  tag: string | null;
+  /** The record file, or null when only the tag is known. */
+  record: string | null;
+  /** The tag points at another commit than the record (a reused id). */
+  tag_mismatch?: boolean;
+}
+
+function isoUtc(date: string): string {
+  const t = Date.parse(date);
+  return Number.isNaN(t) ? date : new Date(t).toISOString();
+}
+
+/**
+ * Merge records and run tags into one list, newest first. A run with both shows the
+ * record's facts and the tag's name.
+ */
+export function mergeRuns(
+  records: readonly StoredRecord[],
+  tags: readonly TagRef[],
+  prefix: string,
+  here: HereFacts,
+): RunEntry[] {
+  const byId = new Map<string, RunEntry>();
+  for (const { path, record: r } of records) {
+    byId.set(r.run_id, {
+      id: r.run_id,
+      date: isoUtc(r.created_at),
+      sha: r.git.sha,
+      sha_short: r.git.sha_short ?? r.git.sha.slice(0, 7),
+      describe: r.git.describe ?? null,
+      dirty: r.git.available === false ? null : r.git.dirty,
+      status: shownStatus(r, here),
+      name: r.name ?? null,
+      tag: null,
+      record: path,
+    });
+  }
+  for (const t of tags) {
+    if (!t.name.startsWith(prefix)) continue;
+    const id = t.name.slice(prefix.length);
+    const have = byId.get(id);
+    if (have) {
+      have.tag = t.name;
+      if (have.sha !== t.commit) have.tag_mismatch = true;
+      continue;
+    }
+    const s = subjectFromTrailers(parseTrailers(t.message), t.commit);
+    byId.set(id, {
+      id,
+      date: isoUtc(s?.createdAt ?? t.date),
+      sha: t.commit,
+      sha_short: t.commit.slice(0, 7),
+      describe: s?.describe ?? null,
+      dirty: s?.dirty ?? null,
+      status: "tagged",
+      name: s?.name ?? null,
+      tag: t.name,
+      record: null,
+    });
+  }
+  return [...byId.values()].sort((a, b) =>
+    a.date < b.date ? 1 : a.date > b.date ? -1 : a.id < b.id ? -1 : 1
+  );
+}
+
+/** The human table of `runprov runs`. */
+export function formatRuns(entries: readonly RunEntry[]): string {
+  const rows = entries.map((e) => [
+    e.id,
+    e.date.replace(/\.\d{3}Z$/, "Z"),
+    e.sha_short,
+    e.describe ?? "-",
+    e.dirty === null ? "?" : e.dirty ? "dirty" : "clean",
+    e.status + (e.tag && e.status !== "tagged" ? "+tag" : "") +
+    (e.tag_mismatch ? "(tag on other commit)" : ""),
+    e.name ?? "",
+  ]);
+  const head = ["ID", "DATE", "SHA", "DESCRIBE", "TREE", "STATUS", "NAME"];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  return all.map((r) =>
+    r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ").trimEnd()
+  )
+    .join("\n") + "\n";
+}

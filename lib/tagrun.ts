@@ -1,0 +1,216 @@
+/**
+ * Tagging a run, as a library: `runprov tag` and `runprov exec` both call {@link tagRun}.
+ * Nothing here prints or exits; results say what happened and errors are RunprovErrors.
+ */
+import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "./git.ts";
+import { type RunRecord, serializeRecord } from "./record.ts";
+import { Exit, RunprovError, usageError } from "./errors.ts";
+import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "./tags.ts";
+import { tagMessage, tagName } from "./tags.ts";
+import { sha256Hex } from "./runs.ts";
+import { failureReason } from "./capture.ts";
+import type { Context } from "./io.ts";
+import { configFor } from "./session.ts";
+
+/**
+ * The tag settings of a command invocation: `runprov.jsonc` keys `dir` and `tag` (found at
+ * `root`, or `--config`/`RUNPROV_CONFIG`) over the defaults of DESIGN.md.
+ */
+export async function tagSettingsFor(ctx: Context, root: string | null): Promise<TagSettings> {
+  return resolveTagSettings((await configFor(ctx, root)).config);
+}
+
+/** Options of one {@link tagRun} call. */
+export interface TagRunOptions {
+  /** Time written as `Runprov-Created`. */
+  now: Date;
+  /** Run URL (tracker page) for the message. */
+  url?: string | null;
+  /**
+   * Remote to push the tag to after creating it (by configured name). `undefined`: push
+   * to `settings.remote` when `settings.push`; `null`: do not push.
+   */
+  push?: string | null;
+  /** Signed tag; defaults to `settings.sign`. */
+  sign?: boolean;
+  /** `--allow-dirty` reason to record as `Runprov-Allow-Dirty`. */
+  allowDirty?: string | null;
+}
+
+/** What {@link tagRun} did. */
+export interface TagRunResult {
+  /** `run/<id>`. */
+  tag: string;
+  /** The commit the run's tag should be on. */
+  commit: string;
+  /** `created`: this call made it; `exists`: already on this commit; `conflict`: on another. */
+  state: "created" | "exists" | "conflict";
+  /** The tag as found (for `exists` and `conflict`; after creation for `created`). */
+  existing: TagRef | null;
+  /** The push, when one was asked for and the tag is on the run's commit. */
+  push: (PushResult & { remote: string }) | null;
+  /** The commit is on no remote-tracking branch (null: not known; only checked to push). */
+  unpublished: boolean | null;
+  /** Commands that retry a failed push. */
+  retry: string[];
+}
+
+/** The tag subject of a record (what its tag's trailers will say). */
+export function subjectFromRecord(
+  record: RunRecord,
+  source: TagSubject["source"] = "record",
+  recordSha256: string | null = sha256Hex(serializeRecord(record)),
+): TagSubject {
+  return {
+    runId: record.run_id,
+    sha: record.git.sha,
+    name: record.name ?? null,
+    describe: record.git.describe ?? null,
+    dirty: record.git.available === false ? null : record.git.dirty,
+    patchSha256: record.git.patch?.sha256 ?? null,
+    createdAt: record.created_at,
+    recordSha256,
+    source,
+    allowDirty: record.policy?.verdict === "allowed" ? record.policy.reason : null,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Create the run's annotated tag on its recorded commit, create-only, then push it when
+ * asked. Idempotent: the tag already on that commit is `exists` (and is still pushed);
+ * on another commit it is `conflict` and nothing changes. Throws RunprovError for a
+ * commit that is not in the repository (2), a missing identity (2), a signing failure (2)
+ * or an unknown push remote (2).
+ *
+ * @example
+ * const r = await tagRun(git, record, resolveTagSettings(), { now: new Date() });
+ * if (r.state === "conflict" || r.push?.ok === false) return 5;
+ */
+export async function tagRun(
+  git: Git,
+  run: RunRecord | TagSubject,
+  settings: TagSettings,
+  opts: TagRunOptions,
+): Promise<TagRunResult> {
+  const subject = "schema" in run ? subjectFromRecord(run) : run;
+  checkTagRunId(subject.runId, settings, "run id");
+  const name = tagName(settings, subject.runId);
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(subject.sha)) {
+    throw usageError(
+      `run ${subject.runId} has no commit to tag (its git sha is ${JSON.stringify(subject.sha)})`,
+      "the run was recorded without git; give the commit with --commit REV",
+    );
+  }
+  const commit = await git.resolveCommit(subject.sha);
+  if (commit === null) {
+    throw usageError(
+      `commit ${subject.sha} of run ${subject.runId} is not in this repository`,
+      "fetch it first (git fetch), or run runprov tag in the clone the run used",
+    );
+  }
+  const remote = opts.push === undefined ? (settings.push ? settings.remote : null) : opts.push;
+  let secrets: string[] = [];
+  if (remote !== null) secrets = await checkRemote(git, remote);
+  const message = tagMessage(subject, {
+    url: opts.url,
+    now: opts.now,
+    allowDirty: opts.allowDirty,
+  });
+  const sign = opts.sign ?? settings.sign;
+
+  let state: TagRunResult["state"] | null = null;
+  let existing: TagRef | null = null;
+  for (let attempt = 0; attempt < 6 && state === null; attempt++) {
+    let made: "created" | "exists";
+    try {
+      made = await git.createTag(name, commit, message, sign);
+    } catch (err) {
+      throw tagError(err, name, sign);
+    }
+    existing = await git.tagInfo(name);
+    if (made === "created") state = "created";
+    else if (existing) state = existing.commit === commit ? "exists" : "conflict";
+    else await sleep(25 * (attempt + 1)); // another process held the ref lock: look again
+  }
+  if (state === null) {
+    throw new RunprovError(
+      `cannot create tag ${name}: git reports it exists but it cannot be read`,
+      Exit.tag,
+      `inspect it with: git show-ref ${name}`,
+    );
+  }
+  const result: TagRunResult = {
+    tag: name,
+    commit,
+    state,
+    existing,
+    push: null,
+    unpublished: null,
+    retry: [],
+  };
+  if (state === "conflict" || remote === null) return result;
+
+  result.unpublished = await git.inAnyRemote(commit).then((on) => !on, () => null);
+  const push = await git.pushRef(remote, `refs/tags/${name}`, secrets);
+  result.push = { ...push, remote };
+  if (!push.ok) {
+    result.retry = [
+      `runprov tag --run ${subject.runId} --push ${remote}`,
+      `git push ${remote} refs/tags/${name}`,
+    ];
+  }
+  return result;
+}
+
+/** The remote must be a configured remote name; returns the secrets of its URLs. */
+async function checkRemote(git: Git, remote: string): Promise<string[]> {
+  const cfg = await git.config();
+  const r = cfg.remotes.get(remote);
+  if (!r) {
+    const names = [...cfg.remotes.keys()];
+    throw usageError(
+      `cannot push to ${JSON.stringify(redactedName(remote))}: no remote of that name`,
+      names.length
+        ? `push to a configured remote by name: ${names.join(", ")}`
+        : "add one with git remote add NAME URL (runprov pushes by remote name, never by URL)",
+    );
+  }
+  const secrets: string[] = [];
+  for (const url of [r.url, r.pushurl]) {
+    const m = url ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(url) : null;
+    if (m) {
+      secrets.push(m[1]);
+      for (const part of m[1].split(":")) if (part.length >= 6) secrets.push(part);
+    }
+    const q = url ? /[?#](.+)$/.exec(url) : null;
+    if (q) secrets.push(q[1]);
+  }
+  return secrets;
+}
+
+function redactedName(s: string): string {
+  return s.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s@]+@/g, "$1");
+}
+
+function tagError(err: unknown, name: string, sign: boolean): unknown {
+  if (!(err instanceof GitError)) return err;
+  if (isIdentityError(err.stderr)) {
+    return usageError(
+      `cannot create tag ${name}: git has no tagger identity`,
+      "set one with git config user.name 'Your Name' and git config user.email you@example.com " +
+        "(or GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL)",
+    );
+  }
+  if (sign && /gpg|sign|ssh-keygen/i.test(err.stderr)) {
+    return usageError(
+      `cannot sign tag ${name}: ${err.stderr.trim().split("\n").pop()}`,
+      "check git's signing setup (user.signingkey, gpg.format, gpg.program), or tag without --sign",
+    );
+  }
+  if (err.failure !== "git-failed") {
+    return new RunprovError(`cannot create tag ${name}: ${failureReason(err)}`, Exit.git);
+  }
+  return new RunprovError(`cannot create tag ${name}: ${err.message}`, Exit.tag);
+}
