@@ -43,3 +43,36 @@ export function str(v: ParsedArgs["values"][string]): string | undefined {
   if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
   return typeof v === "string" ? v : undefined;
 }
+
+/**
+ * Split `--push [REMOTE]` out of `args`: a following word that is not an option is the
+ * remote (`true`: push to the default remote). Stops at `--`.
+ *
+ * @example
+ * splitPush(["--push", "origin", "--sign"], "tag"); // { rest: ["--sign"], push: "origin" }
+ */
+export function splitPush(
+  args: readonly string[],
+  command: string,
+): { rest: string[]; push: string | true | undefined } {
+  const rest: string[] = [];
+  let push: string | true | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a === "--push") {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith("-")) {
+        push = next;
+        i++;
+      } else push = true;
+    } else if (a.startsWith("--push=")) {
+      push = a.slice("--push=".length);
+      if (push === "") throw usageError(`${command}: --push= needs a remote name`);
+    } else rest.push(a);
+  }
+  return { rest, push };
+}

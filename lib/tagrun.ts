@@ -214,3 +214,56 @@ function tagError(err: unknown, name: string, sign: boolean): unknown {
   }
   return new RunprovError(`cannot create tag ${name}: ${err.message}`, Exit.tag);
 }
+
+/**
+ * What to tell the user about a {@link tagRun} result: notes for stderr (in order), and
+ * the error to end with (exit 5) when the tag is on another commit or the push failed.
+ */
+export function tagOutcome(
+  res: TagRunResult,
+  id: string,
+  source?: string,
+): { notes: string[]; error: RunprovError | null } {
+  const notes: string[] = [];
+  const short = res.commit.slice(0, 12);
+  if (res.state === "conflict") {
+    return {
+      notes,
+      error: new RunprovError(
+        `tag ${res.tag} already exists on commit ${res.existing!.commit}, not on run ${id}'s ` +
+          `commit ${res.commit}; nothing changed`,
+        Exit.tag,
+        `runprov never moves a tag: if the old tag is wrong, delete it deliberately ` +
+          `(git tag -d ${res.tag}) and tag again, or use another run id`,
+      ),
+    };
+  }
+  if (res.state === "exists") notes.push(`note: tag ${res.tag} is already on ${short}; unchanged`);
+  else notes.push(`created tag ${res.tag} on ${short}${source ? ` (from ${source})` : ""}`);
+  if (res.unpublished) {
+    notes.push(
+      `warning: ${short} is on no remote-tracking branch: pushing ${res.tag} uploads this ` +
+        `unpublished commit to ${res.push?.remote}`,
+    );
+  }
+  if (res.push && !res.push.ok) {
+    return {
+      notes,
+      error: new RunprovError(
+        `tag ${res.tag} was ${
+          res.state === "created" ? "created" : "already there"
+        } locally, but pushing it to ${res.push.remote} failed: ${res.push.reason}`,
+        Exit.tag,
+        `the local tag stays; retry with: ${res.retry.join("  or  ")}`,
+      ),
+    };
+  }
+  if (res.push) {
+    notes.push(
+      res.push.status === "up-to-date"
+        ? `note: ${res.push.remote} already has ${res.tag}`
+        : `pushed ${res.tag} to ${res.push.remote}`,
+    );
+  }
+  return { notes, error: null };
+}

@@ -248,3 +248,38 @@ Deno.test("exec: SIGKILL of runprov leaves a valid record that still says runnin
     assertEquals(typeof rec.command.supervisor_pid, "number");
   });
 });
+
+Deno.test("exec: --tag tags the run's commit only when the command succeeds", async () => {
+  await withSandbox(async (sb) => {
+    const ok = await sb.runprov(["exec", "--run-id", "t1", "--tag", "--", "true"]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertMatch(ok.stderr, /created tag run\/t1/);
+    assertEquals(
+      (await sb.git("rev-parse", "run/t1^{commit}")).trim(),
+      (await sb.git("rev-parse", "HEAD")).trim(),
+    );
+    const bad = await sb.runprov(["exec", "--run-id", "t2", "--tag", "--", "sh", "-c", "exit 7"]);
+    assertEquals(bad.code, 7);
+    assertMatch(bad.stderr, /not tagging run t2/);
+    assertEquals((await sb.git("tag", "-l", "run/t2")).trim(), "");
+  });
+});
+
+Deno.test("exec: a failed push is reported but the child's exit code stands", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "t3",
+      "--tag",
+      "--push=nowhere",
+      "--",
+      "true",
+    ]);
+    assertEquals(r.code, 0);
+    assertMatch(r.stderr, /nowhere/);
+    const misuse = await sb.runprov(["exec", "--push", "--", "true"]);
+    assertEquals(misuse.code, 2);
+    assertMatch(misuse.stderr, /go with --tag/);
+  });
+});

@@ -20,7 +20,7 @@ import {
 } from "../lib/git.ts";
 import { mergeRuns, shownStatus, type StoredRecord } from "../lib/runs.ts";
 import { compareCode } from "../lib/verify.ts";
-import { splitPush } from "../lib/commands/tag.ts";
+import { splitPush } from "../lib/args.ts";
 import type { RunRecord } from "../lib/record.ts";
 
 // git's t/t1402-check-ref-format.sh vectors (plus git-facts.md section 6).
@@ -179,11 +179,14 @@ Deno.test("tag listing: one for-each-ref call, parsed newest first as git sorts"
 });
 
 Deno.test("--push takes an optional remote name; the next option is not one", () => {
-  assertEquals(splitPush(["--run", "x", "--push"]), { rest: ["--run", "x"], push: true });
-  assertEquals(splitPush(["--push", "--run", "x"]), { rest: ["--run", "x"], push: true });
-  assertEquals(splitPush(["--push", "up", "--run", "x"]), { rest: ["--run", "x"], push: "up" });
-  assertEquals(splitPush(["--push=up"]), { rest: [], push: "up" });
-  assertEquals(splitPush(["--run", "x"]).push, undefined);
+  assertEquals(splitPush(["--run", "x", "--push"], "tag"), { rest: ["--run", "x"], push: true });
+  assertEquals(splitPush(["--push", "--run", "x"], "tag"), { rest: ["--run", "x"], push: true });
+  assertEquals(splitPush(["--push", "up", "--run", "x"], "tag"), {
+    rest: ["--run", "x"],
+    push: "up",
+  });
+  assertEquals(splitPush(["--push=up"], "tag"), { rest: [], push: "up" });
+  assertEquals(splitPush(["--run", "x"], "tag").push, undefined);
 });
 
 function record(over: Partial<RunRecord> & { id: string; sha?: string }): RunRecord {

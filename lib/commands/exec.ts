@@ -2,19 +2,22 @@
  * `runprov exec -- CMD ARGS...`: the whole lifecycle of a run. Check the policy, record
  * the run as running, run CMD with the exports, record how it ended, exit with its code.
  */
-import { parseCommandArgs, str } from "../args.ts";
-import { captureRun, RUN_OPTIONS, storeRecord } from "../session.ts";
+import { parseCommandArgs, splitPush, str } from "../args.ts";
+import { captureRun, gitFor, RUN_OPTIONS, storeRecord } from "../session.ts";
 import { exportVars } from "../exports.ts";
 import { inheritedRun } from "../nested.ts";
 import { supervise } from "../supervise.ts";
 import type { RunRecord } from "../record.ts";
-import { usageError } from "../errors.ts";
+import { renderError, usageError } from "../errors.ts";
+import { tagOutcome, tagRun } from "../tagrun.ts";
+import { resolveTagSettings } from "../tags.ts";
 import type { Context } from "../io.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
 Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
-                    [--allow-dirty REASON] [--out FILE] -- CMD [ARGS...]
+                    [--allow-dirty REASON] [--out FILE] [--tag [--push[=REMOTE]] [--url URL]
+                    [--sign]] -- CMD [ARGS...]
 
 1. applies the clean-tree policy (refused: exit 3, CMD never starts);
 2. writes the record with status "running" and the command;
@@ -34,9 +37,22 @@ Options:
   --strict              short for --policy strict
   --allow-dirty REASON  let a strict run use a dirty tree, recording why
   --out FILE            keep the record at FILE instead of .runprov/runs/<id>.json
+  --tag                 when CMD succeeds, tag its commit run/ID exactly as 'runprov tag'
+  --push[=REMOTE]       with --tag: push that tag (default remote: config tag.remote,
+                        origin); '--push REMOTE' works when CMD follows '--'
+  --url URL             with --tag: the run's page, written into the tag message
+  --sign                with --tag: a signed tag
+
+A failed tag or push is reported on stderr; exec still exits with CMD's code.
 `;
 
-const EXEC_OPTIONS = { ...RUN_OPTIONS, out: { type: "string" as const } };
+const EXEC_OPTIONS = {
+  ...RUN_OPTIONS,
+  out: { type: "string" as const },
+  tag: { type: "boolean" as const },
+  url: { type: "string" as const },
+  sign: { type: "boolean" as const },
+};
 
 /** Options of exec that take a value (to find where CMD starts without `--`). */
 const VALUE_OPTIONS = new Set(
@@ -64,7 +80,11 @@ export function splitExecArgs(args: readonly string[]): { own: string[]; command
 /** Run `exec`. */
 export async function exec(ctx: Context, args: string[]): Promise<number> {
   const { own, command } = splitExecArgs(args);
-  const { values } = parseCommandArgs("exec", own, EXEC_OPTIONS);
+  const { rest, push } = splitPush(own, "exec");
+  const { values } = parseCommandArgs("exec", rest, EXEC_OPTIONS);
+  if ((push !== undefined || values.url !== undefined || values.sign) && !values.tag) {
+    throw usageError("exec: --push, --url and --sign go with --tag", "add --tag");
+  }
   if (values.help) {
     await ctx.io.stdout(EXEC_HELP);
     return 0;
@@ -92,7 +112,7 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   }
 
   const started = ctx.io.now();
-  const { record, path } = await captureRun(ctx, values, str(values.out), {
+  const { record, path, config } = await captureRun(ctx, values, str(values.out), {
     status: "running",
     command: {
       argv: command,
@@ -128,6 +148,26 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       // The child's outcome is what the caller (a scheduler) needs; report and go on.
       ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
     }
+  }
+  if (values.tag && final.status === "succeeded") {
+    // A failed tag or push is reported but never hides the child's exit code.
+    try {
+      const settings = resolveTagSettings(config?.config);
+      const res = await tagRun(gitFor(ctx), final, settings, {
+        now: ctx.io.now(),
+        url: str(values.url) ?? null,
+        push: push === undefined ? undefined : push === true ? settings.remote : push,
+        sign: values.sign === true ? true : undefined,
+        allowDirty: final.git.dirty ? final.policy.reason : null,
+      });
+      const outcome = tagOutcome(res, final.run_id, "this run");
+      for (const note of outcome.notes) ctx.warn(note);
+      if (outcome.error) ctx.io.stderr(renderError(outcome.error).text);
+    } catch (err) {
+      ctx.io.stderr(renderError(err, ctx.io.env.RUNPROV_DEBUG === "1").text);
+    }
+  } else if (values.tag) {
+    ctx.warn(`note: not tagging run ${final.run_id}: the command ${final.status}`);
   }
   return outcome.code;
 }

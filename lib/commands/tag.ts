@@ -1,11 +1,11 @@
 /** `runprov tag --run ID`: the run's annotated tag on the run's own commit. */
 import { isAbsolute, resolve } from "node:path";
-import { parseCommandArgs, str } from "../args.ts";
+import { parseCommandArgs, splitPush, str } from "../args.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { configFor, gitFor, resolvePolicy } from "../session.ts";
 import { dirtyList } from "../policy.ts";
 import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "../tags.ts";
-import { subjectFromRecord, tagRun } from "../tagrun.ts";
+import { subjectFromRecord, tagOutcome, tagRun } from "../tagrun.ts";
 import { findRecord, recordDirFor, requireRepo } from "../runlookup.ts";
 import { readRecordFile, type StoredRecord } from "../runs.ts";
 import type { Git } from "../git.ts";
@@ -37,33 +37,9 @@ Exit: 0 tagged (or already tagged there), 2 usage, 3 dirty run under strict,
 5 tag on another commit or push failed (the local tag stays).
 `;
 
-/** Split `--push [REMOTE]`: a following argument that is not an option is the remote. */
-export function splitPush(args: string[]): { rest: string[]; push: string | true | undefined } {
-  const rest: string[] = [];
-  let push: string | true | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--") {
-      rest.push(...args.slice(i));
-      break;
-    }
-    if (a === "--push") {
-      const next = args[i + 1];
-      if (next !== undefined && !next.startsWith("-")) {
-        push = next;
-        i++;
-      } else push = true;
-    } else if (a.startsWith("--push=")) {
-      push = a.slice("--push=".length);
-      if (push === "") throw usageError("tag: --push= needs a remote name");
-    } else rest.push(a);
-  }
-  return { rest, push };
-}
-
 /** Run `tag`. */
 export async function tag(ctx: Context, argv: string[]): Promise<number> {
-  const { rest, push } = splitPush(argv);
+  const { rest, push } = splitPush(argv, "tag");
   const { values } = parseCommandArgs("tag", rest, {
     run: { type: "string" },
     from: { type: "string" },
@@ -117,40 +93,9 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
     sign: values.sign === true ? true : undefined,
     allowDirty: s.dirty ? policy.allowDirty ?? null : null,
   });
-  const short = res.commit.slice(0, 12);
-  if (res.state === "conflict") {
-    throw new RunprovError(
-      `tag ${res.tag} already exists on commit ${res.existing!.commit}, not on run ${id}'s ` +
-        `commit ${res.commit}; nothing changed`,
-      Exit.tag,
-      `runprov never moves a tag: if the old tag is wrong, delete it deliberately ` +
-        `(git tag -d ${res.tag}) and tag again, or use another run id`,
-    );
-  }
-  if (res.state === "exists") ctx.warn(`note: tag ${res.tag} is already on ${short}; unchanged`);
-  else ctx.warn(`created tag ${res.tag} on ${short} (from ${s.source})`);
-  if (res.unpublished) {
-    ctx.warn(
-      `warning: ${short} is on no remote-tracking branch: pushing ${res.tag} uploads this ` +
-        `unpublished commit to ${res.push?.remote}`,
-    );
-  }
-  if (res.push && !res.push.ok) {
-    throw new RunprovError(
-      `tag ${res.tag} was ${
-        res.state === "created" ? "created" : "already there"
-      } locally, but pushing it to ${res.push.remote} failed: ${res.push.reason}`,
-      Exit.tag,
-      `the local tag stays; retry with: ${res.retry.join("  or  ")}`,
-    );
-  }
-  if (res.push) {
-    ctx.warn(
-      res.push.status === "up-to-date"
-        ? `note: ${res.push.remote} already has ${res.tag}`
-        : `pushed ${res.tag} to ${res.push.remote}`,
-    );
-  }
+  const outcome = tagOutcome(res, id, s.source);
+  for (const note of outcome.notes) ctx.warn(note);
+  if (outcome.error) throw outcome.error;
   await ctx.io.stdout(`${res.tag}\n`);
   return 0;
 }
