@@ -246,6 +246,9 @@ Deno.test("exec: SIGKILL of runprov leaves a valid record that still says runnin
     const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, ".runprov/runs/killed.json")));
     assertEquals(rec.status, "running");
     assertEquals(typeof rec.command.supervisor_pid, "number");
+    const runs = await sb.json(["runs", "--json"]);
+    const listed = runs.find((r: { id: string }) => r.id === "killed");
+    assertEquals(listed.status, "lost", "runs tells a dead supervisor from a running one");
   });
 });
 
