@@ -7,11 +7,13 @@ import { renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
+import { env } from "./commands/env.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
+  env: { run: env, summary: "capture, write the run record, print shell exports" },
 };
 
 /** The top-level help text. */

@@ -142,6 +142,20 @@ export async function captureRun(
   values: ParsedArgs["values"],
   out?: string | null,
 ): Promise<Captured> {
+  const planned = await planRun(ctx, values, out);
+  if (planned.path !== null) await storeRecord(planned.path, planned.record);
+  return planned;
+}
+
+/**
+ * {@link captureRun} without the final write: the record and the path it will be stored
+ * at (directories created), so a caller can render its output before storing anything.
+ */
+export async function planRun(
+  ctx: Context,
+  values: ParsedArgs["values"],
+  out?: string | null,
+): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   const policy = resolvePolicy(values, ctx.io.env);
@@ -161,7 +175,6 @@ export async function captureRun(
   const path = out !== undefined
     ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
     : await defaultRecordPath(facts.root ?? ctx.global.dir, runId);
-  await storeRecord(path, record);
   return { record, path };
 }
 
