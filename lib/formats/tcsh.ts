@@ -1,28 +1,30 @@
 /**
- * tcsh/csh: `setenv K …;` on one line. Bare bytes stay bare; printable ASCII other than
- * `' ! { } * ? [ \` and space goes inside single quotes; every other byte is produced by
- * ``"`printf '\ooo'`"``, so neither history (`!`), brace or glob expansion nor word
- * splitting can touch it. CR and LF cannot be carried (tcsh splits them even inside
- * quotes) and are refused. Pure.
+ * tcsh/csh: `setenv K …;` on one line. A value of bare bytes stays bare; one that adds only
+ * printable ASCII other than `' ! { } * ? [ \` and space goes inside single quotes; any
+ * other value is produced whole by one ``"`printf '<octal>'`"`` (bare bytes literal, the
+ * rest as `\ooo`), so neither history (`!`), brace or glob expansion nor word splitting can
+ * touch it, quoted or unquoted `eval`. CR and LF cannot be carried (tcsh splits them even
+ * inside quotes) and are refused. Pure.
  */
 import {
   checkNames,
   checkVars,
   type EnvVar,
   type Format,
-  isBareByte,
-  octal,
+  isBare,
   unrepresentable,
-  utf8,
 } from "./common.ts";
+import { printfOctal } from "./sh.ts";
 
-const VIA_PRINTF = new Set([..."'!{}*?[\\ "].map((c) => c.charCodeAt(0)));
+/** Printable ASCII that tcsh keeps literal inside single quotes, even under eval. */
+const QUOTABLE = /^[\x21-\x7e]*$/;
+const NOT_QUOTABLE = /['!{}*?[\\]/;
 
 /**
  * A tcsh word for `value` (throws for CR/LF, naming `name`).
  *
  * @example
- * tcshQuote("X", "a b!"); // "a\"`printf '\\040'`\"b\"`printf '\\041'`\""
+ * tcshQuote("X", "a b!"); // "\"`printf 'a\\040b\\041'`\""
  */
 export function tcshQuote(name: string, value: string): string {
   if (value === "") return "''";
@@ -33,30 +35,9 @@ export function tcshQuote(name: string, value: string): string {
       "its value contains a newline or carriage return, which tcsh cannot carry",
     );
   }
-  let out = "";
-  type Mode = "bare" | "quote" | "printf";
-  let mode = "bare" as Mode;
-  let run = "";
-  const flush = () => {
-    if (run === "") return;
-    if (mode === "bare") out += run;
-    else if (mode === "quote") out += `'${run}'`;
-    else out += `"\`printf '${run}'\`"`;
-    run = "";
-  };
-  for (const b of utf8(value)) {
-    let m: Mode;
-    if (isBareByte(b)) m = "bare";
-    else if (b > 0x20 && b < 0x7f && !VIA_PRINTF.has(b)) m = "quote";
-    else m = "printf";
-    if (m !== mode) {
-      flush();
-      mode = m;
-    }
-    run += m === "printf" ? octal(b) : String.fromCharCode(b);
-  }
-  flush();
-  return out;
+  if (isBare(value)) return value;
+  if (QUOTABLE.test(value) && !NOT_QUOTABLE.test(value)) return `'${value}'`;
+  return `"\`printf '${printfOctal(value)}'\`"`;
 }
 
 export const tcsh: Format = {
