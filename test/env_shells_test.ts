@@ -9,23 +9,9 @@
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
 import { renderExports } from "../lib/formats/index.ts";
-import { HOSTILE } from "./hostile.ts";
 import { run } from "./helpers.ts";
 
-const CI = Deno.env.get("CI") === "true";
-
-function which(cmd: string): string | null {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const p = join(dir, cmd);
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+import { CI, HOSTILE, which } from "./hostile.ts";
 
 const enc = new TextEncoder();
 

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { run, Sandbox, withSandbox } from "./helpers.ts";
-import { HOSTILE } from "./hostile.ts";
+import { CI, HOSTILE, requireShell, which } from "./hostile.ts";
 import { redactUrl } from "../lib/redact.ts";
 
 const NAMES = [
@@ -50,6 +50,9 @@ async function evalIn(
     await Deno.remove(tmp, { recursive: true });
   }
 }
+
+/** dash (the sh of `eval $(runprov env)` on Debian); outside CI plain sh stands in if missing. */
+const DASH = which("dash") ?? (CI ? requireShell("dash") : "sh");
 
 const dashUnquoted = (f: string) => `eval $(cat '${f}')`;
 const bashQuotedFailglob = (f: string) => `shopt -s failglob; eval "$(cat '${f}')"`;
@@ -95,7 +98,7 @@ Deno.test("env: eval $(runprov env) exports the run's facts and stores the recor
     assertEquals(r.stdout.split("\n").length, 2, "one line");
     const file = join(await Deno.realPath(sb.dir), ".runprov", "runs", "exp-1.json");
     const rec = JSON.parse(await Deno.readTextFile(file));
-    const env = await evalIn(["dash", "-c"], dashUnquoted, r.stdout, sb.dir);
+    const env = await evalIn([DASH, "-c"], dashUnquoted, r.stdout, sb.dir);
     assertEquals(pick(env), expected(rec, file));
     assertEquals(env.RUNPROV_GIT_DESCRIBE, "v1.0");
     assertEquals(env.RUNPROV_GIT_BRANCH, "main");
@@ -305,7 +308,7 @@ Deno.test("env: a value the format cannot carry is exit 2 naming it, with nothin
     await sb.git("config", "remote.origin.url", "https://example.com/a\nb.git");
     const sh = await sb.runprov(["env", "--no-record"]);
     assertEquals(sh.code, 0, sh.stderr);
-    const env = await evalIn(["dash", "-c"], dashUnquoted, sh.stdout, sb.dir);
+    const env = await evalIn([DASH, "-c"], dashUnquoted, sh.stdout, sb.dir);
     assertEquals(env.RUNPROV_GIT_REMOTE_URL, "https://example.com/a\nb.git");
     for (const f of ["tcsh", "dotenv"]) {
       const r = await sb.runprov(["env", "--no-record", "--format", f]);
@@ -372,8 +375,8 @@ async function carryThroughGit(values: [number, string][], carried: Carried): Pr
       assertEquals(rec.git.branch, branch);
       if (tagged) assertEquals(rec.git.describe, v);
       assertEquals(rec.git.remote_url, v === "" ? null : redactUrl(v));
-      for (const shell of [["dash", "-c"], ["bash", "-c"]]) {
-        const script = shell[0] === "dash" ? dashUnquoted : bashQuotedFailglob;
+      for (const shell of [[DASH, "-c"], ["bash", "-c"]]) {
+        const script = shell[0] === DASH ? dashUnquoted : bashQuotedFailglob;
         const env = await evalIn(shell, script, r.stdout, dir);
         assertEquals(pick(env), expected(rec, file), `${shell[0]}: ${JSON.stringify(v)}`);
       }
