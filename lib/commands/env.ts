@@ -21,14 +21,15 @@ Captures the run like 'runprov stamp' (same record, same file), then prints
 RUNPROV_RUN_ID, RUNPROV_GIT_SHA, RUNPROV_GIT_SHA_SHORT, RUNPROV_GIT_DESCRIBE,
 RUNPROV_GIT_BRANCH, RUNPROV_GIT_DIRTY, RUNPROV_GIT_REMOTE_URL and RUNPROV_FILE.
 
-  eval $(runprov env)                          sh, dash, bash, zsh, busybox sh
-  runprov env --format fish | source           fish
-  eval "\`runprov env --format tcsh\`"           tcsh, csh
-  runprov env --format pwsh | Invoke-Expression  PowerShell
-  runprov env --format gha >> "$GITHUB_ENV"    GitHub Actions
+  eval $(runprov env)                              sh, dash, bash, zsh, busybox sh
+  runprov env --format fish | source               fish
+  eval "\`runprov env --format tcsh\`"               tcsh, csh
+  runprov env --format pwsh | Invoke-Expression    PowerShell
+  runprov env --format gha >> "$GITHUB_ENV"        GitHub Actions
 
 A value a format cannot carry exactly and safely is refused: exit 2, a message naming
-the variable, nothing on stdout.
+the variable, nothing on stdout. eval succeeds even when runprov fails, so in scripts:
+  exports=$(runprov env --strict) || exit $?; eval "$exports"
 
 Options:
   --format FORMAT   ${FORMAT_NAMES.join(" | ")} (default sh)

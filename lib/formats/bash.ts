@@ -27,6 +27,7 @@ export function dollarQuote(value: string): string {
   return `$'${out}'`;
 }
 
+/** The `bash` format, also used for `zsh`. */
 export const bash: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

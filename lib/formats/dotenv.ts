@@ -15,6 +15,7 @@ function describe(value: string): string {
   return `its value contains ${shown}(U+${cp}), which dotenv readers do not agree how to read`;
 }
 
+/** The `dotenv` format (no unset form). */
 export const dotenv: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

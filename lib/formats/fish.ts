@@ -34,6 +34,7 @@ export function fishQuote(value: string): string {
   return out;
 }
 
+/** The `fish` format. */
 export const fish: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

@@ -33,6 +33,7 @@ export function renderGha(vars: readonly EnvVar[], delimiter: string): string {
   return out;
 }
 
+/** The `gha` ($GITHUB_ENV) format, with a fresh delimiter per render (no unset form). */
 export const gha: Format = {
   render(vars: readonly EnvVar[]): string {
     return renderGha(vars, newDelimiter());

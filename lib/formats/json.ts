@@ -12,6 +12,7 @@ export function asciiJson(data: unknown): string {
   );
 }
 
+/** The `json` format. */
 export const json: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

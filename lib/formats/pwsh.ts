@@ -41,6 +41,7 @@ export function pwshQuote(value: string): string {
   return parts.join("+");
 }
 
+/** The `pwsh` (PowerShell) format. */
 export const pwsh: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

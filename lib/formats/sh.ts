@@ -40,6 +40,7 @@ export function shAssign(name: string, value: string): string {
   return `${name}=$(printf '${printfOctal(value)}x');${name}=\${${name}%x};export ${name};`;
 }
 
+/** The `sh` format (the default). */
 export const sh: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);

@@ -40,6 +40,7 @@ export function tcshQuote(name: string, value: string): string {
   return `"\`printf '${printfOctal(value)}'\`"`;
 }
 
+/** The `tcsh` format (csh too). */
 export const tcsh: Format = {
   render(vars: readonly EnvVar[]): string {
     checkVars(vars);
