@@ -67,6 +67,8 @@ async function trapDir(base: string, outputs: string[]): Promise<string> {
 
 interface Case {
   name: string;
+  /** Locale for the shell (default C.UTF-8). */
+  locale?: string;
   shell: string;
   format: string;
   argv: (script: string) => string[];
@@ -154,6 +156,13 @@ CASES.push(
   },
 );
 
+// Non-ASCII bytes must survive a byte-oriented locale too.
+for (const c of CASES.filter((c) => ["fish", "tcsh", "dash"].includes(c.shell))) {
+  if (c.name.includes("eval $(") || c.name.includes("| source") || c.name.includes('eval "`')) {
+    CASES.push({ ...c, name: `${c.name} (LC_ALL=C)`, locale: "C" });
+  }
+}
+
 for (const c of CASES) {
   const path = which(c.shell);
   Deno.test({
@@ -177,7 +186,11 @@ for (const c of CASES) {
         const trap = await trapDir(base, [text]);
         const r = await run(path, c.argv(c.script(out, dump)), {
           cwd: trap,
-          env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
+          env: {
+            PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+            HOME: base,
+            LC_ALL: c.locale ?? "C.UTF-8",
+          },
         });
         assertEquals({ code: r.code, stderr: r.stderr }, { code: 0, stderr: "" });
         const got = parseDump(await Deno.readFile(dump));
