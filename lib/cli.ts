@@ -14,6 +14,7 @@ import { config } from "./commands/config.ts";
 import { tag } from "./commands/tag.ts";
 import { runs, show } from "./commands/runs.ts";
 import { verify } from "./commands/verify.ts";
+import { env } from "./commands/env.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   runs: { run: runs, summary: "list runs (records and run tags), newest first" },
   show: { run: show, summary: "show one run: its record, else what its tag carries" },
   verify: { run: verify, summary: "exit 0 if this checkout is exactly a run's code, else 3" },
+  env: { run: env, summary: "capture, write the run record, print shell exports" },
 };
 
 /** The top-level help text. */

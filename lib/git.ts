@@ -361,7 +361,9 @@ export class Git {
       "--absolute-git-dir",
       "--git-common-dir",
       "--is-shallow-repository",
-      "--symbolic-full-name",
+      // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
+      // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
+      "--symbolic",
       "--tags",
     ]);
     const lines = text(res.stdout).split("\n");
@@ -373,7 +375,7 @@ export class Git {
       commonDir,
       shallow: shallow === "true",
       linkedWorktree: gitDir !== commonDir,
-      tags: refs.filter((r) => r.startsWith("refs/tags/")).map((r) => r.slice(10)),
+      tags: refs.filter((r) => r !== ""),
     };
   }
 

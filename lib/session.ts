@@ -214,6 +214,21 @@ export async function captureRun(
   out?: string | null,
   init: { status?: RunStatus; command?: CommandFacts } = {},
 ): Promise<Captured> {
+  const planned = await planRun(ctx, values, out, init);
+  if (planned.path !== null) await storeRecord(planned.path, planned.record);
+  return planned;
+}
+
+/**
+ * {@link captureRun} without the final write: the record and the path it will be stored
+ * at (directories created), so a caller can render its output before storing anything.
+ */
+export async function planRun(
+  ctx: Context,
+  values: ParsedArgs["values"],
+  out?: string | null,
+  init: { status?: RunStatus; command?: CommandFacts } = {},
+): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
@@ -241,8 +256,6 @@ export async function captureRun(
     status: init.status,
     command: init.command,
   });
-  if (path === null) return { record, path: null, config };
-  await storeRecord(path, record);
   return { record, path, config };
 }
 

@@ -34,7 +34,7 @@ const HEAD = "1d677bcfed910adffefee3702f31c1afa9ef173b";
 
 Deno.test("git: a capture runs exactly rev-parse, describe, status and config", async () => {
   const { runner, calls } = fake({
-    "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\nrefs/tags/run/a\nrefs/tags/v1.0\n" },
+    "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\nrun/a\nv1.0\n" },
     status: {
       text: `# branch.oid ${HEAD}\0# branch.head main\0# branch.upstream origin/main\0` +
         `# branch.ab +0 -0\0`,
@@ -56,7 +56,7 @@ Deno.test("git: a capture runs exactly rev-parse, describe, status and config", 
       "--absolute-git-dir",
       "--git-common-dir",
       "--is-shallow-repository",
-      "--symbolic-full-name",
+      "--symbolic",
       "--tags",
     ],
     [...G, "describe", "--long", "--always", "--tags", "--exclude", "run/*", "HEAD"],
@@ -90,7 +90,7 @@ Deno.test("git: with only run tags, describe is skipped for rev-parse --short", 
     config: { code: 1 },
   });
   const answers = (args: readonly string[]) =>
-    args[3] === "--short" ? "1d677bc\n" : "/r\n/r/.git\n/r/.git\nfalse\nrefs/tags/run/a\n";
+    args[3] === "--short" ? "1d677bc\n" : "/r\n/r/.git\n/r/.git\nfalse\nrun/a\n";
   const git = new Git({
     cwd: "/r",
     env: {},

@@ -1,0 +1,129 @@
+/** `runprov env`: capture the run (or read a stored record) and print its exports. */
+import { isAbsolute, resolve } from "node:path";
+import { parseCommandArgs, str } from "../args.ts";
+import { planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
+import { parseRecord, type RunRecord } from "../record.ts";
+import { usageError } from "../errors.ts";
+import { FORMAT_NAMES, renderExports } from "../formats/index.ts";
+import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../trackers.ts";
+import { EXPORT_NAMES } from "../exports.ts";
+import type { Context } from "../io.ts";
+
+export const ENV_HELP = `runprov env: capture the run and print shell exports
+
+Usage: runprov env [--format FORMAT] [--tracker T]... [--no-record | --out FILE]
+                   [--run-id ID] [--name NAME] [--policy strict|warn|off] [--strict]
+                   [--allow-dirty REASON]
+       runprov env --from FILE [--format FORMAT] [--tracker T]...
+       runprov env --unset [--format FORMAT] [--tracker T]...
+
+Captures the run like 'runprov stamp' (same record, same file), then prints
+RUNPROV_RUN_ID, RUNPROV_GIT_SHA, RUNPROV_GIT_SHA_SHORT, RUNPROV_GIT_DESCRIBE,
+RUNPROV_GIT_BRANCH, RUNPROV_GIT_DIRTY, RUNPROV_GIT_REMOTE_URL and RUNPROV_FILE.
+
+  eval $(runprov env)                              sh, dash, bash, zsh, busybox sh
+  runprov env --format fish | source               fish
+  eval "\`runprov env --format tcsh\`"               tcsh, csh
+  runprov env --format pwsh | Invoke-Expression    PowerShell
+  runprov env --format gha >> "$GITHUB_ENV"        GitHub Actions
+
+A value a format cannot carry exactly and safely is refused: exit 2, a message naming
+the variable, nothing on stdout. eval succeeds even when runprov fails, so in scripts:
+  exports=$(runprov env --strict) || exit $?; eval "$exports"
+
+Options:
+  --format FORMAT   ${FORMAT_NAMES.join(" | ")} (default sh)
+  --tracker T       also print what T reads itself: ${TRACKERS.join(", ")} (repeatable)
+  --from FILE       print the exports of an existing record; never runs git
+                    (env RUNPROV_FROM=FILE)
+  --no-record       write no record file (RUNPROV_FILE is then empty)
+  --out FILE        write the record to FILE instead of .runprov/runs/<id>.json
+  --unset           print the statements that remove the variables (not for dotenv, gha)
+  --run-id ID       use this run id; default: random
+  --name NAME       a human name for the run
+  --policy MODE     strict | warn | off (default warn; env RUNPROV_POLICY)
+  --strict          short for --policy strict
+  --allow-dirty REASON  let a strict run use a dirty tree, recording why
+`;
+
+const OPTIONS = {
+  ...RUN_OPTIONS,
+  out: { type: "string" },
+  format: { type: "string" },
+  tracker: { type: "string", multiple: true },
+  from: { type: "string" },
+  "no-record": { type: "boolean" },
+  unset: { type: "boolean" },
+} as const;
+
+const CAPTURE_ONLY = ["run-id", "name", "policy", "strict", "allow-dirty", "out", "no-record"];
+
+/** Run `env`. */
+export async function env(ctx: Context, args: string[]): Promise<number> {
+  const { values } = parseCommandArgs("env", args, OPTIONS);
+  if (values.help) {
+    await ctx.io.stdout(ENV_HELP);
+    return 0;
+  }
+  const format = str(values.format) ?? "sh";
+  const rawTrackers = Array.isArray(values.tracker) ? values.tracker.map(String) : [];
+  const trackers = parseTrackers(rawTrackers);
+  const given = CAPTURE_ONLY.filter((k) => values[k] !== undefined).map((k) => `--${k}`);
+
+  if (values.unset) {
+    if (values.from !== undefined || given.length > 0) {
+      throw usageError(
+        `--unset takes no ${
+          [...(values.from !== undefined ? ["--from"] : []), ...given].join(", ")
+        }`,
+        "'runprov env --unset [--format F] [--tracker T]' removes the variables; it captures nothing",
+      );
+    }
+    const names = [...EXPORT_NAMES, ...trackers.flatMap((t) => TRACKER_NAMES[t])];
+    await ctx.io.stdout(renderExports(format, names.map((n) => [n, ""]), true));
+    return 0;
+  }
+
+  const fromFlag = str(values.from);
+  const from = fromFlag ?? (ctx.io.env.RUNPROV_FROM || undefined);
+  if (from !== undefined) {
+    if (given.length > 0) {
+      const source = fromFlag !== undefined ? "--from" : "RUNPROV_FROM";
+      throw usageError(
+        `${given.join(", ")} cannot be used with ${source}: the record already exists`,
+        fromFlag !== undefined
+          ? "drop them, or drop --from"
+          : "unset RUNPROV_FROM to capture a new run",
+      );
+    }
+    const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
+    const record = await readRecord(path);
+    await ctx.io.stdout(renderExports(format, envVars(record, path, trackers)));
+    return 0;
+  }
+
+  if (values["no-record"] && values.out !== undefined) {
+    throw usageError("--no-record conflicts with --out", "give one of them");
+  }
+  const out = values["no-record"] ? null : str(values.out);
+  const planned = await planRun(ctx, values, out);
+  // Render first: a refused value must leave stdout empty and write no record.
+  const text = renderExports(format, envVars(planned.record, planned.path, trackers));
+  if (planned.path !== null) await storeRecord(planned.path, planned.record);
+  await ctx.io.stdout(text);
+  return 0;
+}
+
+async function readRecord(path: string): Promise<RunRecord> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
+    throw usageError(
+      `cannot read the run record ${path}: ${why}`,
+      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
+  }
+  return parseRecord(text, path);
+}

@@ -1,0 +1,94 @@
+/**
+ * `--tracker wandb|mlflow|clearml`: the extra variables each tracker reads on its own, so
+ * it shows the run's commit even where it cannot see `.git` (containers, copied sources).
+ * Where each name is read is cited in README.md ("Trackers"). Pure.
+ */
+import type { RunRecord } from "./record.ts";
+import { type EnvVar, exportVars } from "./exports.ts";
+import { usageError } from "./errors.ts";
+
+/** The trackers `--tracker` accepts. */
+export const TRACKERS = ["wandb", "mlflow", "clearml"] as const;
+export type Tracker = (typeof TRACKERS)[number];
+
+/** Every variable name a tracker may set (for `--unset`), in print order. */
+export const TRACKER_NAMES: Readonly<Record<Tracker, readonly string[]>> = {
+  wandb: ["WANDB_GIT_COMMIT", "WANDB_GIT_REMOTE_URL"],
+  mlflow: ["MLFLOW_RUN_CONTEXT"],
+  clearml: ["CLEARML_VCS_COMMIT_ID", "CLEARML_VCS_REPO_URL", "CLEARML_VCS_BRANCH"],
+};
+
+/** Check `--tracker` values: known names, each once, in the order given. */
+export function parseTrackers(values: readonly string[]): Tracker[] {
+  const out: Tracker[] = [];
+  for (const v of values) {
+    for (const t of v.split(",")) {
+      if (!(TRACKERS as readonly string[]).includes(t)) {
+        throw usageError(
+          `unknown tracker ${JSON.stringify(t)}`,
+          `use one of: ${TRACKERS.join(", ")}`,
+        );
+      }
+      if (!out.includes(t as Tracker)) out.push(t as Tracker);
+    }
+  }
+  return out;
+}
+
+/** The commit, or "" when git was not available (a tracker must never record "unknown"). */
+function knownSha(record: RunRecord): string {
+  return record.git.available ? record.git.sha : "";
+}
+
+/**
+ * MLflow's `MLFLOW_RUN_CONTEXT`: a JSON object of run tags. Git tags are left out when
+ * unknown, because these tags override what MLflow's own git detection found.
+ */
+export function mlflowRunContext(record: RunRecord): string {
+  const g = record.git;
+  const tags: Record<string, string> = {};
+  if (knownSha(record)) tags["mlflow.source.git.commit"] = g.sha;
+  if (g.branch) tags["mlflow.source.git.branch"] = g.branch;
+  if (g.remote_url) tags["mlflow.source.git.repoURL"] = g.remote_url;
+  tags["runprov.run_id"] = record.run_id;
+  tags["runprov.dirty"] = g.dirty ? "true" : "false";
+  tags["runprov.describe"] = g.describe ?? "";
+  return JSON.stringify(tags);
+}
+
+/** The variables of one tracker for a record; unknown values are empty. */
+export function trackerVars(record: RunRecord, tracker: Tracker): EnvVar[] {
+  const g = record.git;
+  switch (tracker) {
+    case "wandb":
+      return [
+        ["WANDB_GIT_COMMIT", knownSha(record)],
+        ["WANDB_GIT_REMOTE_URL", g.remote_url ?? ""],
+      ];
+    case "mlflow":
+      return [["MLFLOW_RUN_CONTEXT", mlflowRunContext(record)]];
+    case "clearml":
+      return [
+        ["CLEARML_VCS_COMMIT_ID", knownSha(record)],
+        ["CLEARML_VCS_REPO_URL", g.remote_url ?? ""],
+        ["CLEARML_VCS_BRANCH", g.branch ?? ""],
+      ];
+  }
+}
+
+/**
+ * Everything `runprov env` (and `runprov exec`) hands over for a record: the fixed
+ * `RUNPROV_*` variables, then each tracker's, in order. `file` is the record's absolute
+ * path, or null when it was not stored.
+ *
+ * @example
+ * envVars(record, "/repo/.runprov/runs/k3x9q0ab.json", ["wandb"]).map(([n]) => n).at(-1);
+ * // "WANDB_GIT_REMOTE_URL"
+ */
+export function envVars(
+  record: RunRecord,
+  file: string | null,
+  trackers: readonly Tracker[] = [],
+): EnvVar[] {
+  return [...exportVars(record, file), ...trackers.flatMap((t) => trackerVars(record, t))];
+}

@@ -1,0 +1,76 @@
+/** Tracker variables for a record (pure): names, order, and what unknown facts become. */
+import { assertEquals, assertThrows } from "./assert.ts";
+import { envVars, mlflowRunContext, parseTrackers } from "../lib/trackers.ts";
+import type { RunRecord } from "../lib/record.ts";
+import { RunprovError } from "../lib/errors.ts";
+
+const SHA = "1d677bcfed910adffefee3702f31c1afa9ef173b";
+
+function record(git: Partial<RunRecord["git"]>): RunRecord {
+  return {
+    run_id: "k3x9q0ab",
+    git: {
+      available: true,
+      sha: SHA,
+      sha_short: "1d677bc",
+      describe: "v1.0-2-g1d677bc-dirty",
+      branch: "main",
+      remote_url: "https://example.com/o/p.git",
+      dirty: true,
+      ...git,
+    },
+  } as RunRecord;
+}
+
+Deno.test("trackers: fixed variables first, then each tracker's in the order given", () => {
+  const vars = envVars(record({}), "/r/.runprov/runs/k3x9q0ab.json", ["clearml", "wandb"]);
+  assertEquals(vars.slice(8), [
+    ["CLEARML_VCS_COMMIT_ID", SHA],
+    ["CLEARML_VCS_REPO_URL", "https://example.com/o/p.git"],
+    ["CLEARML_VCS_BRANCH", "main"],
+    ["WANDB_GIT_COMMIT", SHA],
+    ["WANDB_GIT_REMOTE_URL", "https://example.com/o/p.git"],
+  ]);
+  assertEquals(vars[7], ["RUNPROV_FILE", "/r/.runprov/runs/k3x9q0ab.json"]);
+});
+
+Deno.test("trackers: MLflow's run context is JSON of git and runprov tags", () => {
+  assertEquals(
+    mlflowRunContext(record({})),
+    `{"mlflow.source.git.commit":"${SHA}","mlflow.source.git.branch":"main",` +
+      `"mlflow.source.git.repoURL":"https://example.com/o/p.git","runprov.run_id":"k3x9q0ab",` +
+      `"runprov.dirty":"true","runprov.describe":"v1.0-2-g1d677bc-dirty"}`,
+  );
+});
+
+Deno.test("trackers: unknown facts are empty, and MLflow leaves their tags out", () => {
+  const rec = record({
+    available: false,
+    sha: "unknown",
+    sha_short: "unknown",
+    describe: null,
+    branch: null,
+    remote_url: null,
+    dirty: false,
+  });
+  assertEquals(envVars(rec, null, ["wandb", "clearml"]).slice(8).map(([, v]) => v), [
+    "",
+    "",
+    "",
+    "",
+    "",
+  ]);
+  assertEquals(JSON.parse(mlflowRunContext(rec)), {
+    "runprov.run_id": "k3x9q0ab",
+    "runprov.dirty": "false",
+    "runprov.describe": "",
+  });
+});
+
+Deno.test("trackers: --tracker takes repeats and commas, once each; unknown names are exit 2", () => {
+  assertEquals(parseTrackers(["wandb,mlflow", "wandb", "clearml"]), ["wandb", "mlflow", "clearml"]);
+  assertThrows(
+    () => parseTrackers(["comet"]),
+    (e: unknown) => e instanceof RunprovError && e.exitCode === 2,
+  );
+});
