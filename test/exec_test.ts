@@ -1,7 +1,7 @@
 /** `runprov exec`: real child processes, signals, exit codes and the record's lifecycle. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
+import { run, runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
 import { splitExecArgs } from "../lib/commands/exec.ts";
 import { exportVars } from "../lib/exports.ts";
 
@@ -284,5 +284,66 @@ Deno.test("exec: a failed push is reported but the child's exit code stands", as
     const misuse = await sb.runprov(["exec", "--push", "--", "true"]);
     assertEquals(misuse.code, 2);
     assertMatch(misuse.stderr, /go with --tag/);
+  });
+});
+
+Deno.test("exec: the child's environment equals eval $(runprov env) of the same record", async () => {
+  await withSandbox(async (sb) => {
+    await sb.git("checkout", "-q", "-b", "feat/$(x)'q");
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "same",
+      "--tracker",
+      "wandb",
+      "--tracker",
+      "mlflow",
+      "--",
+      "sh",
+      "-c",
+      "env | grep -E '^(RUNPROV_|WANDB_|MLFLOW_)' | sort",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const path = join(sb.dir, ".runprov/runs/same.json");
+    const viaEnv = await run("sh", [
+      "-c",
+      `eval "$("$@")"; env | grep -E '^(RUNPROV_|WANDB_|MLFLOW_)' | sort`,
+      "sh",
+      ...runprovArgv(),
+      "env",
+      "--from",
+      path,
+      "--tracker",
+      "wandb",
+      "--tracker",
+      "mlflow",
+    ], { cwd: sb.dir, env: sb.env });
+    assertEquals(viaEnv.code, 0, viaEnv.stderr);
+    assertEquals(r.stdout, viaEnv.stdout);
+    assertMatch(r.stdout, /RUNPROV_GIT_BRANCH=feat\/\$\(x\)'q/);
+    assertMatch(r.stdout, /MLFLOW_RUN_CONTEXT=/);
+  });
+});
+
+Deno.test("exec: ranks calling runprov env inside the run get its exports, without git", async () => {
+  await withSandbox(async (sb) => {
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "ranked",
+      "--",
+      "sh",
+      "-c",
+      `for rank in 0 1 2; do "$0" "$@" env --format json > rank-$rank.json || exit 1; done`,
+      ...runprovArgv(),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    for (const rank of [0, 1, 2]) {
+      const vars = JSON.parse(await Deno.readTextFile(join(sb.dir, `rank-${rank}.json`)));
+      assertEquals(vars.RUNPROV_RUN_ID, "ranked");
+      assertEquals(vars.RUNPROV_FILE, join(sb.dir, ".runprov/runs/ranked.json"));
+    }
+    const rec = await onlyRecord(sb);
+    assertEquals(rec.status, "succeeded");
   });
 });

@@ -8,6 +8,7 @@ import { FORMAT_NAMES, renderExports } from "../formats/index.ts";
 import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../trackers.ts";
 import { EXPORT_NAMES } from "../exports.ts";
 import type { Context } from "../io.ts";
+import { inheritedRun } from "../nested.ts";
 
 export const ENV_HELP = `runprov env: capture the run and print shell exports
 
@@ -99,6 +100,13 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
     const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
     const record = await readRecord(path);
     await ctx.io.stdout(renderExports(format, envVars(record, path, trackers)));
+    return 0;
+  }
+
+  // A rank inside a run started by `runprov exec` reuses that run: no git, no new record.
+  const parent = given.length === 0 ? await inheritedRun(ctx.io.env) : null;
+  if (parent) {
+    await ctx.io.stdout(renderExports(format, envVars(parent.record, parent.path, trackers)));
     return 0;
   }
 

@@ -3,8 +3,9 @@
  * the run as running, run CMD with the exports, record how it ended, exit with its code.
  */
 import { parseCommandArgs, splitPush, str } from "../args.ts";
-import { captureRun, gitFor, RUN_OPTIONS, storeRecord } from "../session.ts";
-import { exportVars } from "../exports.ts";
+import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
+import { envVars, parseTrackers } from "../trackers.ts";
+import { checkVars } from "../formats/common.ts";
 import { inheritedRun } from "../nested.ts";
 import { supervise } from "../supervise.ts";
 import type { RunRecord } from "../record.ts";
@@ -17,7 +18,7 @@ export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
 Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
                     [--allow-dirty REASON] [--out FILE] [--tag [--push[=REMOTE]] [--url URL]
-                    [--sign]] -- CMD [ARGS...]
+                    [--sign]] [--tracker T]... -- CMD [ARGS...]
 
 1. applies the clean-tree policy (refused: exit 3, CMD never starts);
 2. writes the record with status "running" and the command;
@@ -42,6 +43,8 @@ Options:
                         origin); '--push REMOTE' works when CMD follows '--'
   --url URL             with --tag: the run's page, written into the tag message
   --sign                with --tag: a signed tag
+  --tracker T           also set tracker T's own variables (wandb, mlflow, clearml;
+                        repeatable), as 'runprov env --tracker T' prints them
 
 A failed tag or push is reported on stderr; exec still exits with CMD's code.
 `;
@@ -52,6 +55,7 @@ const EXEC_OPTIONS = {
   tag: { type: "boolean" as const },
   url: { type: "string" as const },
   sign: { type: "boolean" as const },
+  tracker: { type: "string" as const, multiple: true },
 };
 
 /** Options of exec that take a value (to find where CMD starts without `--`). */
@@ -111,8 +115,11 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     return outcome.code;
   }
 
+  const trackers = parseTrackers(
+    Array.isArray(values.tracker) ? values.tracker.map(String) : [],
+  );
   const started = ctx.io.now();
-  const { record, path, config } = await captureRun(ctx, values, str(values.out), {
+  const { record, path, config } = await planRun(ctx, values, str(values.out), {
     status: "running",
     command: {
       argv: command,
@@ -125,7 +132,11 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       supervisor_pid: Deno.pid,
     },
   });
-  const env = { ...ctx.io.env, ...Object.fromEntries(exportVars(record, path)) };
+  // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
+  const vars = envVars(record, path, trackers);
+  checkVars(vars);
+  if (path !== null) await storeRecord(path, record);
+  const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
   const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
   const ended = ctx.io.now();
   const final: RunRecord = {
