@@ -1,5 +1,377 @@
 /**
- * Benchmarks (`deno task bench`). Not written yet: the performance issue adds the
- * reproducible repositories, the seed baseline and the floor commands.
+ * `deno task bench`: how fast runprov is against the seed's Python helper and the floor.
+ *
+ * Method: reproducible repositories are generated under bench/work/ (git fast-import,
+ * fixed dates and contents; re-used when already there). For each repository every
+ * command is run W times to warm caches, then R rounds, each round running every command
+ * once in a rotated order (so drift hits all alike); we report medians and ratios from
+ * that one run. Git processes are counted in a separate pass with a logging `git` wrapper
+ * first on PATH (not used while timing).
+ *
+ * Usage: deno task bench [--rounds R] [--only small,large,deep,tags] [--out FILE]
+ *        RUNPROV_BIN=dist/runprov-... deno task bench   (time a compiled binary)
  */
-console.log("bench: not implemented yet (see the performance issue); nothing was measured");
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import permissions from "../lib/permissions.json" with { type: "json" };
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WORK = join(ROOT, "bench", "work");
+const GEN_VERSION = "1";
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/** The seed's Patterns 1 and 2, exactly as written (minus the tracker calls). */
+const SEED_PY = `import subprocess
+
+def git_sha(short=False) -> str:
+    """Return the current HEAD commit hash, or 'unknown' outside a repo."""
+    fmt = ["--short"] if short else []
+    try:
+        return subprocess.check_output(
+            ["git", "rev-parse", *fmt, "HEAD"], stderr=subprocess.DEVNULL,
+        ).strip().decode()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return "unknown"
+
+def git_describe_dirty() -> str:
+    """Return e.g. 'v1.0.2-3-gabc123' or 'abc123-dirty' if uncommitted edits exist."""
+    return subprocess.check_output(
+        ["git", "describe", "--always", "--dirty", "--tags"],
+    ).strip().decode()
+
+def ensure_clean_or_warn(strict=False):
+    dirty = subprocess.check_output(["git", "status", "--porcelain"]).strip()
+    if dirty:
+        msg = f"Working tree has uncommitted changes:\\n{dirty.decode()}"
+        if strict:
+            raise RuntimeError(msg)
+        import warnings; warnings.warn(msg)
+
+config = {"git_sha": git_sha(), "git_sha_short": git_sha(short=True)}
+ensure_clean_or_warn(strict=False)
+config["git_describe"] = git_describe_dirty()
+print(config)
+`;
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "Bench",
+  GIT_AUTHOR_EMAIL: "bench@example.com",
+  GIT_COMMITTER_NAME: "Bench",
+  GIT_COMMITTER_EMAIL: "bench@example.com",
+  GIT_AUTHOR_DATE: "1700000000 +0000",
+  GIT_COMMITTER_DATE: "1700000000 +0000",
+};
+
+async function sh(cmd: string, args: string[], cwd: string, input?: Uint8Array | string) {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd,
+    env: { ...Deno.env.toObject(), ...GIT_ENV },
+    stdin: input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (input !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(typeof input === "string" ? enc.encode(input) : input);
+    await w.close();
+  }
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${dec.decode(out.stderr)}`);
+  }
+  return dec.decode(out.stdout);
+}
+
+/** A fast-import stream builder. */
+class Stream {
+  parts: string[] = [];
+  mark = 0;
+  blob(content: string): number {
+    const m = ++this.mark;
+    const bytes = enc.encode(content).length;
+    this.parts.push(`blob\nmark :${m}\ndata ${bytes}\n${content}\n`);
+    return m;
+  }
+  commit(
+    ref: string,
+    msg: string,
+    files: [string, number][],
+    parent: number | null,
+    t: number,
+  ): number {
+    const m = ++this.mark;
+    const lines = [
+      `commit ${ref}`,
+      `mark :${m}`,
+      `author Bench <bench@example.com> ${t} +0000`,
+      `committer Bench <bench@example.com> ${t} +0000`,
+      `data ${enc.encode(msg).length}`,
+      msg,
+    ];
+    if (parent !== null) lines.push(`from :${parent}`);
+    for (const [path, blob] of files) lines.push(`M 100644 :${blob} ${path}`);
+    this.parts.push(lines.join("\n") + "\n\n");
+    return m;
+  }
+  tag(name: string, commit: number, msg: string, t: number) {
+    this.parts.push(
+      `tag ${name}\nfrom :${commit}\ntagger Bench <bench@example.com> ${t} +0000\n` +
+        `data ${enc.encode(msg).length}\n${msg}\n`,
+    );
+  }
+  text(): string {
+    return this.parts.join("");
+  }
+}
+
+interface Repo {
+  name: string;
+  dir: string;
+  describe: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return await Deno.stat(p).then(() => true, () => false);
+}
+
+async function makeRepo(name: string, build: (s: Stream) => void, edit?: string): Promise<Repo> {
+  const dir = join(WORK, name);
+  const marker = join(dir, ".git", "runprov-bench-gen");
+  if (await exists(marker) && (await Deno.readTextFile(marker)) === GEN_VERSION) {
+    return { name, dir, describe: name };
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  await sh("git", ["init", "-q", "-b", "main"], dir);
+  const s = new Stream();
+  build(s);
+  await sh("git", ["fast-import", "--quiet"], dir, s.text());
+  await sh("git", ["reset", "-q", "--hard", "main"], dir);
+  if (edit) await Deno.writeTextFile(join(dir, edit), "edited by the benchmark\n");
+  await Deno.writeTextFile(marker, GEN_VERSION);
+  console.error(`bench: generated ${name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { name, dir, describe: name };
+}
+
+const REPOS: Record<string, () => Promise<Repo>> = {
+  small: () =>
+    makeRepo("small", (s) => {
+      const files: [string, number][] = [];
+      for (let i = 0; i < 50; i++) files.push([`src/d${i % 5}/f${i}.py`, s.blob(`x = ${i}\n`)]);
+      s.commit("refs/heads/main", "small", files, null, 1700000000);
+    }, "src/d0/f0.py"),
+  large: () =>
+    makeRepo("large", (s) => {
+      const files: [string, number][] = [];
+      for (let i = 0; i < 100_000; i++) {
+        files.push([`d${String(i % 1000).padStart(3, "0")}/f${i}.txt`, s.blob(`file ${i}\n`)]);
+      }
+      s.commit("refs/heads/main", "large", files, null, 1700000000);
+    }, "d000/f0.txt"),
+  deep: () =>
+    makeRepo("deep", (s) => {
+      let parent: number | null = null;
+      for (let i = 0; i < 50_000; i++) {
+        const b = s.blob(`step ${i}\n`);
+        parent = s.commit("refs/heads/main", `c${i}`, [["f.txt", b]], parent, 1700000000 + i);
+      }
+    }),
+  tags: () =>
+    makeRepo("tags", (s) => {
+      const files: [string, number][] = [];
+      for (let i = 0; i < 50; i++) files.push([`f${i}.py`, s.blob(`x = ${i}\n`)]);
+      const c = s.commit("refs/heads/main", "tags", files, null, 1700000000);
+      for (let i = 0; i < 10_000; i++) {
+        const id = `r${String(i).padStart(5, "0")}`;
+        s.tag(
+          `run/${id}`,
+          c,
+          `Run ${id}\n\nRunprov-Run: ${id}\nRunprov-Dirty: false\n`,
+          1700000000 + i,
+        );
+      }
+    }),
+};
+
+interface Cmd {
+  label: string;
+  argv: string[];
+  /** Baseline kinds: "seed", "status", "deno" are used for ratios. */
+  kind: "runprov" | "seed" | "status" | "deno";
+}
+
+function runprovArgv(): string[] {
+  const bin = Deno.env.get("RUNPROV_BIN");
+  return bin ? [bin] : [Deno.execPath(), "run", "--quiet", ...permissions, join(ROOT, "main.ts")];
+}
+
+async function timeOnce(argv: string[], cwd: string, env: Record<string, string>) {
+  const t0 = performance.now();
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - t0;
+  if (!out.success) {
+    throw new Error(`${argv.join(" ")} failed in ${cwd}: ${dec.decode(out.stderr).slice(0, 400)}`);
+  }
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function gitCalls(argv: string[], cwd: string, env: Record<string, string>) {
+  const bin = join(WORK, "count-bin");
+  await Deno.mkdir(bin, { recursive: true });
+  const realGit = (await sh("sh", ["-c", "command -v git"], cwd)).trim();
+  const wrapper = join(bin, "git");
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> "$RUNPROV_BENCH_GITLOG"\nexec ${realGit} "$@"\n`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  const log = join(WORK, "gitcalls.log");
+  await Deno.writeTextFile(log, "");
+  await timeOnce(argv, cwd, { ...env, PATH: `${bin}:${env.PATH}`, RUNPROV_BENCH_GITLOG: log });
+  const lines = (await Deno.readTextFile(log)).split("\n").filter(Boolean);
+  const scans = lines.filter((l) =>
+    / status( |$)/.test(` ${l}`) || /describe.*--dirty/.test(l) ||
+    /(^| )diff( |$)/.test(l) || /(^| )diff-index( |$)/.test(l)
+  ).length;
+  return { processes: lines.length, scans, lines };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rounds: { type: "string", default: "15" },
+      warmup: { type: "string", default: "3" },
+      only: { type: "string" },
+      out: { type: "string", default: join(ROOT, "bench", "results.md") },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const warmup = Number(values.warmup);
+  const only = values.only ? values.only.split(",") : Object.keys(REPOS);
+  await Deno.mkdir(WORK, { recursive: true });
+  const python = (await exists("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+  const seedPy = join(WORK, "seed_helper.py");
+  await Deno.writeTextFile(seedPy, SEED_PY);
+  const onePy = join(WORK, "one_line.ts");
+  await Deno.writeTextFile(onePy, 'console.log("x");\n');
+  const rp = runprovArgv();
+  const denoOne = Deno.env.get("RUNPROV_BIN")
+    ? [Deno.execPath(), "run", "--quiet", ...permissions, onePy]
+    : [Deno.execPath(), "run", "--quiet", ...permissions, onePy];
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
+    LANG: "C.UTF-8",
+    RUNPROV_POLICY: "off",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  if (!env.DENO_DIR) delete env.DENO_DIR;
+
+  const rows: string[] = [];
+  const counts: string[] = [];
+  for (const name of only) {
+    const repo = await REPOS[name]();
+    const fromFile = join(WORK, `${name}-record.json`);
+    await Deno.writeTextFile(
+      fromFile,
+      await sh(rp[0], [...rp.slice(1), "stamp", "--out", "-", "--run-id", "bench"], repo.dir),
+    );
+    const cmds: Cmd[] = [
+      { label: "runprov env", argv: [...rp, "env", "--no-record"], kind: "runprov" },
+      { label: "runprov stamp", argv: [...rp, "stamp", "--out", "-"], kind: "runprov" },
+      { label: "runprov env --from", argv: [...rp, "env", "--from", fromFile], kind: "runprov" },
+      { label: "seed helper (python3)", argv: [python, seedPy], kind: "seed" },
+      {
+        label: "git status --porcelain=v2 -z",
+        argv: ["git", "status", "--porcelain=v2", "-z"],
+        kind: "status",
+      },
+      { label: "deno: print one line", argv: denoOne, kind: "deno" },
+    ];
+    if (name === "tags") {
+      cmds.splice(3, 0, { label: "runprov runs", argv: [...rp, "runs"], kind: "runprov" });
+    }
+    const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+    for (let w = 0; w < warmup; w++) for (const c of cmds) await timeOnce(c.argv, repo.dir, env);
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < cmds.length; k++) {
+        const c = cmds[(k + r) % cmds.length];
+        times.get(c.label)!.push(await timeOnce(c.argv, repo.dir, env));
+      }
+    }
+    const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+    const seed = med.get("seed helper (python3)")!;
+    const floor = med.get("git status --porcelain=v2 -z")! + med.get("deno: print one line")!;
+    const denoLine = med.get("deno: print one line")!;
+    for (const c of cmds) {
+      const m = med.get(c.label)!;
+      const vsFloor = c.label === "runprov env --from" ? m / denoLine : m / floor;
+      rows.push(
+        `| ${name} | ${c.label} | ${m.toFixed(1)} | ${
+          c.kind === "runprov" ? (m / seed).toFixed(2) + "x" : ""
+        } | ${c.kind === "runprov" ? vsFloor.toFixed(2) + "x" : ""} |`,
+      );
+    }
+    for (const c of cmds.filter((c) => c.kind !== "deno")) {
+      const n = await gitCalls(c.argv, repo.dir, env);
+      counts.push(`| ${name} | ${c.label} | ${n.processes} | ${n.scans} |`);
+    }
+    console.error(`bench: measured ${name}`);
+  }
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
+    .match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+  const gitVersion = (await sh("git", ["--version"], ROOT)).trim();
+  const pyVersion = (await sh(python, ["--version"], ROOT)).trim();
+  const md = `# runprov benchmark
+
+Machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${cpu}.
+Versions: Deno ${Deno.version.deno}, ${gitVersion}, ${pyVersion}; runprov run as
+\`${Deno.env.get("RUNPROV_BIN") ? "compiled binary" : "deno run <permissions> main.ts"}\`.
+Date: ${new Date().toISOString().slice(0, 10)}.
+
+Method: ${warmup} warm-up runs of every command, then ${rounds} rounds in which every
+command runs once, in a rotated order; medians in ms. "vs seed" divides by the seed's
+Python helper (Patterns 1 and 2 as written: \`rev-parse HEAD\`, \`rev-parse --short HEAD\`,
+\`status --porcelain\`, \`describe --always --dirty --tags\`). "vs floor" divides by
+\`git status --porcelain=v2 -z\` + deno printing one line (for \`env --from\`: by deno
+printing one line alone). runprov runs with RUNPROV_POLICY=off; \`env\` uses --no-record.
+Repositories (bench/work/, generated with git fast-import): small = 50 files, one edited;
+large = 100,000 files in 1,000 directories, one edited; deep = 50,000 commits, no tags;
+tags = 50 files and 10,000 annotated \`run/*\` tags (loose refs).
+
+| repo | command | median ms | vs seed | vs floor |
+| --- | --- | ---: | ---: | ---: |
+${rows.join("\n")}
+
+Git processes and working-tree scans per command (counted with a logging \`git\` wrapper):
+
+| repo | command | git processes | tree scans |
+| --- | --- | ---: | ---: |
+${counts.join("\n")}
+`;
+  console.log(md);
+  await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
+  await Deno.writeTextFile(values.out!, md);
+  console.error(`bench: wrote ${values.out}`);
+}
+
+await main();
