@@ -19,16 +19,16 @@ import { env } from "./commands/env.ts";
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  env: { run: env, summary: "capture, write the run record, print shell exports" },
   stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
-  exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
-  doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
   check: { run: check, summary: "apply the clean-tree policy only; exit 0 or 3" },
-  config: { run: config, summary: "show the effective configuration and where it came from" },
+  exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
   tag: { run: tag, summary: "annotated tag run/ID on the commit recorded for run ID" },
   runs: { run: runs, summary: "list runs (records and run tags), newest first" },
   show: { run: show, summary: "show one run: its record, else what its tag carries" },
   verify: { run: verify, summary: "exit 0 if this checkout is exactly a run's code, else 3" },
-  env: { run: env, summary: "capture, write the run record, print shell exports" },
+  config: { run: config, summary: "show the effective configuration and where it came from" },
+  doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
 };
 
 /** The top-level help text. */

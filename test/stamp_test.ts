@@ -470,3 +470,22 @@ Deno.test("stamp: a record is replaced atomically and no temp files are left beh
     assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "same.json"))).name, "second");
   });
 });
+
+Deno.test("stamp: a HEAD naming a missing commit is unavailable under warn, exit 4 under strict", async () => {
+  await withSandbox(async (sb) => {
+    await Deno.writeTextFile(
+      join(sb.dir, ".git/refs/heads/main"),
+      "0123456789abcdef0123456789abcdef01234567\n",
+    );
+    const r = await sb.runprov(["stamp", "--out", "-"]);
+    assertEquals(r.code, 0, r.stderr);
+    const rec = JSON.parse(r.stdout);
+    assertEquals(rec.git.available, false);
+    assertEquals(rec.git.sha, "unknown");
+    assertEquals(rec.git.reason_code, "corrupt-head");
+    assertEquals(r.stderr.trim().split("\n").length, 1, "one warning");
+    const strict = await sb.runprov(["stamp", "--strict"]);
+    assertEquals(strict.code, 4);
+    assertEquals(strict.stdout, "");
+  });
+});
