@@ -185,8 +185,8 @@ export function plainReport(r: StatusReport): StatusReport {
     ...r,
     entries: r.entries.map((e) => {
       const { _sub: _, ...rest } = e as StatusEntry & { _sub?: string };
-      if (rest.submodule === undefined) delete rest.submodule;
-      return rest;
+      // The parser always sets the key (undefined for a non-submodule).
+      return { ...rest, submodule: rest.submodule };
     }),
   };
 }
