@@ -1,10 +1,11 @@
 /**
  * Capture the git facts of the working tree for a run record, through {@link Git}:
- * `rev-parse` (locate), then `status`, `describe` and `config` concurrently, plus
+ * `rev-parse` (locate), `config` (remotes; filter drivers to switch off), then `status`
+ * and `describe` concurrently, plus
  * `for-each-ref --contains` only when "pushed" cannot be read off the upstream, and
  * submodule lookups only when the repository has submodules.
  */
-import { Git, GitError, type GitFailure, type RepoConfig } from "./git.ts";
+import { filterOverrides, Git, GitError, type GitFailure, type RepoConfig } from "./git.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
 import { submodulePaths } from "./gitmodules.ts";
 import { redactUrl } from "./redact.ts";
@@ -161,7 +162,15 @@ export async function captureGit(git: Git, opts: CaptureOptions = {}): Promise<G
     if (err instanceof GitError) return unavailableFacts(err.failure, failureReason(err));
     throw err;
   }
-  const statusP = git.status(untrackedMode === "ignore" ? "no" : "normal");
+  // Config first: the status scan must not run filter programs the repository names.
+  let config: RepoConfig;
+  try {
+    config = await git.config();
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    return unavailableFacts(err.failure, failureReason(err), info.root);
+  }
+  const statusP = git.status(untrackedMode === "ignore" ? "no" : "normal", filterOverrides(config));
   if (info.headShort === null) {
     // Unborn (status works, says "(initial)") or broken (status fails) HEAD.
     try {
@@ -182,12 +191,11 @@ export async function captureGit(git: Git, opts: CaptureOptions = {}): Promise<G
       );
     }
   }
-  let st: StatusReport, describe: string, config: RepoConfig;
+  let st: StatusReport, describe: string;
   try {
-    [st, describe, config] = await Promise.all([
+    [st, describe] = await Promise.all([
       statusP,
       git.describe(opts.tagPrefix ?? "run/"),
-      git.config(),
     ]);
   } catch (err) {
     if (!(err instanceof GitError)) throw err;

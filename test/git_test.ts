@@ -31,7 +31,7 @@ function fake(answers: Record<string, Partial<GitResult> & { text?: string }>) {
 
 const HEAD = "1d677bcfed910adffefee3702f31c1afa9ef173b";
 
-Deno.test("git: a capture runs exactly rev-parse, status, describe and config", async () => {
+Deno.test("git: a capture runs exactly rev-parse, config, status and describe", async () => {
   const { runner, calls } = fake({
     "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\n1d677bc\n" },
     status: {
@@ -63,6 +63,14 @@ Deno.test("git: a capture runs exactly rev-parse, status, describe and config", 
     [
       "-c",
       "core.fsmonitor=false",
+      "config",
+      "-z",
+      "--get-regexp",
+      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge)|filter\\..*\\.(clean|smudge|process))$",
+    ],
+    [
+      "-c",
+      "core.fsmonitor=false",
       "status",
       "--porcelain=v2",
       "--branch",
@@ -79,14 +87,6 @@ Deno.test("git: a capture runs exactly rev-parse, status, describe and config", 
       "--exclude",
       "run/*",
       "HEAD",
-    ],
-    [
-      "-c",
-      "core.fsmonitor=false",
-      "config",
-      "-z",
-      "--get-regexp",
-      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge))$",
     ],
   ]);
   assertEquals(facts.sha, HEAD);
