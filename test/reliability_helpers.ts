@@ -632,7 +632,8 @@ export const INVALID_RUN_IDS = [
 
 /** Absurd argument lists for a capturing command (each must be exit 2, no stack). */
 export function absurdArgs(cmd: string[]): string[][] {
-  const big = "n".repeat(1_000_000);
+  // One argv string can hold at most 128 KiB on Linux (MAX_ARG_STRLEN).
+  const big = "n".repeat(100_000);
   return [
     ...INVALID_RUN_IDS.map((id) => [...cmd, "--run-id", id]),
     [...cmd, "--run-id"],
