@@ -502,8 +502,11 @@ export async function killScenario(
     for (const c of KILL_COMMANDS) life.set(c.name, await lifetimeMs(sb, c));
     const plan = Array.from({ length: kills }, (_, i) => {
       const c = rng.pick(KILL_COMMANDS);
-      return { i, c, delay: rng.next() * life.get(c.name)! * 1.1 };
+      // Half spread over the whole lifetime, half over its last 40% (capture and write).
+      const at = rng.chance(0.5) ? rng.next() * 1.05 : 0.6 + rng.next() * 0.45;
+      return { i, c, delay: at * life.get(c.name)! };
     });
+    let killed = 0;
     const [, seconds] = await timed(async () => {
       let next = 0;
       await Promise.all(Array.from({ length: parallel }, async () => {
@@ -514,7 +517,7 @@ export async function killScenario(
           try {
             child.kill("SIGKILL");
           } catch { /* finished before the kill */ }
-          await child.output();
+          if ((await child.output()).signal === "SIGKILL") killed++;
         }
       }));
       // Orphaned exec children (sleep 0.1) finish on their own.
@@ -538,7 +541,8 @@ export async function killScenario(
       scenario: "SIGKILL",
       tried: `${kills} SIGKILLs at random moments (seed ${seed}) of ${
         KILL_COMMANDS.map((c) => c.name).join("/")
-      }; ${recordsWritten} records written, ${temps.length} temp files, cleaned when stale`,
+      }: ${killed} killed mid-run, ${recordsWritten} records written (all complete), ` +
+        `${temps.length} temp files left by kills (removed once stale)`,
       cases: kills,
       failures,
       seconds,
@@ -671,4 +675,120 @@ export function figuresTable(rows: Figures[]): string {
     );
   }
   return lines.join("\n") + "\n";
+}
+
+/** JSON with sorted keys and no undefined members: equal values give equal strings. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+        : v,
+  );
+}
+
+/** Render-parse round trips of `cases` random porcelain v2 reports; failures are diffs. */
+export function fuzzPorcelain(
+  cases: number,
+  seed: number,
+  parse: (text: string) => StatusReport,
+): Figures {
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  const t0 = performance.now();
+  for (let i = 0; i < cases; i++) {
+    const report = randomStatusReport(rng);
+    const text = renderPorcelainV2(report);
+    const want = canonical(plainReport(report));
+    let got: string;
+    try {
+      got = canonical(parse(text));
+    } catch (err) {
+      got = `threw ${(err as Error).message}`;
+    }
+    if (got !== want) {
+      failures.push(`case ${i}: ${JSON.stringify(text)}\n got ${got}\nwant ${want}`);
+    }
+  }
+  return {
+    scenario: "fuzz: porcelain v2",
+    tried: `${cases} random status reports (seed ${seed}) rendered -z and parsed back`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** `cases` random credential URLs through both redactors; failures name what leaked. */
+export function fuzzRedaction(
+  cases: number,
+  seed: number,
+  redactUrl: (url: string) => string,
+  redactText: (text: string, secrets: readonly string[]) => string,
+): Figures {
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  const t0 = performance.now();
+  for (let i = 0; i < cases; i++) {
+    const { url, secrets } = randomSecretUrl(rng);
+    const red = redactUrl(url);
+    const inText = redactText(
+      `fatal: unable to access '${url}': The requested URL returned 403`,
+      [],
+    );
+    for (const s of secrets) {
+      if (red.includes(s)) failures.push(`case ${i}: redactUrl(${JSON.stringify(url)}) = ${red}`);
+      if (inText.includes(s)) failures.push(`case ${i}: redactText kept ${s}: ${inText}`);
+    }
+  }
+  return {
+    scenario: "fuzz: URL redaction",
+    tried: `${cases} random remote URLs with credentials (seed ${seed}), URL and free text`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/**
+ * Every MALFORMED_COMMANDS entry with every {@link absurdArgs} list: exit 2, a `runprov:`
+ * message under 4 KiB, no stack trace, nothing on stdout, no record written.
+ */
+export async function malformedScenario(
+  commands: string[][] = MALFORMED_COMMANDS,
+  parallel = 4,
+): Promise<Figures> {
+  const sb = await Sandbox.create();
+  const failures: Failures = [];
+  try {
+    const cases = commands.flatMap((c) => absurdArgs(c));
+    const [, seconds] = await timed(async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: parallel }, async () => {
+        while (next < cases.length) {
+          const args = cases[next++];
+          const label = JSON.stringify(args).slice(0, 120);
+          const r = await sb.runprov(args);
+          if (r.code !== 2) failures.push(`${label}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+          if (!/^runprov: /.test(r.stderr)) failures.push(`${label}: stderr ${r.stderr}`);
+          if (stackLines(r.stderr).length) failures.push(`${label}: stack trace`);
+          if (r.stderr.length > 4096) failures.push(`${label}: ${r.stderr.length} bytes of stderr`);
+          if (r.stdout !== "") failures.push(`${label}: stdout ${r.stdout.slice(0, 100)}`);
+        }
+      }));
+    });
+    const records = await Array.fromAsync(Deno.readDir(runsDir(sb))).catch(() => []);
+    if (records.length) failures.push(`records written: ${records.map((e) => e.name)}`);
+    return {
+      scenario: "malformed arguments",
+      tried: `${cases.length} absurd argument lists (t1402 invalid ref names, 100 KB values, ` +
+        `unknown/repeated options) to ${commands.map((c) => c.join(" ")).join(", ")}`,
+      cases: cases.length,
+      failures,
+      seconds,
+    };
+  } finally {
+    await sb.cleanup();
+  }
 }
