@@ -1,6 +1,6 @@
 /** Argument parsing shared by every command: node:util parseArgs with runprov's errors. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { usageError } from "./errors.ts";
+import { clipped, usageError } from "./errors.ts";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
@@ -33,7 +33,12 @@ export function parseCommandArgs(
       .replace(/^Unknown option '([^']*)'.*$/s, "unknown option $1")
       .replace(/\. To specify a positional argument starting with a '-'.*$/s, "")
       .replace(/^Option '([^']*)' argument missing$/s, "option $1 needs a value")
-      .replace(/^Unexpected argument '([^']*)'.*$/s, "unexpected argument '$1'");
+      .replace(/^Unexpected argument '([^']*)'.*$/s, "unexpected argument '$1'")
+      // An argv string can be 128 KiB: never repeat one whole.
+      .replace(
+        /'([^']*)'|(--?\S+)/g,
+        (m, q, o) => q !== undefined ? `'${clipped(q)}'` : clipped(o ?? m),
+      );
     throw usageError(`${command}: ${msg}`, `see 'runprov ${command} --help'`);
   }
 }

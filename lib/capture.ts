@@ -1,10 +1,19 @@
 /**
  * Capture the git facts of the working tree for a run record, through {@link Git}:
- * `rev-parse` (locate), then `status`, `describe` and `config` concurrently, plus
- * `for-each-ref --contains` only when "pushed" cannot be read off the upstream, and
- * submodule lookups only when the repository has submodules.
+ * `rev-parse` (locate, tag names), then `config` (remotes; filter drivers to switch off)
+ * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD)
+ * concurrently, `status` as soon as config is known, plus `for-each-ref --contains` only
+ * when "pushed" cannot be read off the upstream, and submodule lookups only when the
+ * repository has submodules.
  */
-import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "./git.ts";
+import {
+  filterOverrides,
+  Git,
+  GitError,
+  type GitFailure,
+  type Location,
+  type RepoConfig,
+} from "./git.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
 import { submodulePaths } from "./gitmodules.ts";
 import { redactUrl } from "./redact.ts";
@@ -167,6 +176,10 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     }
     throw err;
   }
+  // Config comes before the scan: `git status` runs a file's clean filter when its stat
+  // data is stale, so the filter programs the repository names are switched off first.
+  const configP = git.config();
+  configP.catch(() => {});
   const opts = given.prepare ? { ...given, ...(await given.prepare(info)) } : given;
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
@@ -179,10 +192,9 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   headP.catch(() => {}); // judged below, after status says whether HEAD exists
   let st: StatusReport, config: RepoConfig;
   try {
-    [st, config] = await Promise.all([
-      git.status(untrackedMode === "ignore" ? "no" : "normal"),
-      git.config(),
-    ]);
+    config = await configP;
+    git.configOverrides = filterOverrides(config);
+    st = await git.status(untrackedMode === "ignore" ? "no" : "normal");
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     if (err.failure === "timeout") return unavailableFacts("timeout", err.message, info.root);

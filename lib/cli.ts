@@ -3,7 +3,7 @@
  * place where errors become exit codes and messages.
  */
 import { isAbsolute, resolve } from "node:path";
-import { renderError, usageError } from "./errors.ts";
+import { clipped, renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, ownCommit, VERSION } from "./version.ts";
 import { stamp } from "./commands/stamp.ts";
@@ -113,7 +113,7 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
       await io.stdout(await versionText(rt));
       return 0;
     } else if (a.startsWith("-")) {
-      throw usageError(`unknown option ${a}`, "see 'runprov --help'");
+      throw usageError(`unknown option ${clipped(a)}`, "see 'runprov --help'");
     } else {
       break;
     }
@@ -129,7 +129,10 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    throw usageError(`unknown command '${name}'`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
+    throw usageError(
+      `unknown command '${clipped(name)}'`,
+      `commands: ${Object.keys(COMMANDS).join(", ")}`,
+    );
   }
   await checkDir(global.dir);
   // Global options may also follow the command (`runprov stamp -q`).

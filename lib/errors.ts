@@ -28,6 +28,24 @@ export class RunprovError extends Error {
   }
 }
 
+/**
+ * A user-given value as an error message shows it: JSON-quoted (so newlines and quotes are
+ * visible), cut to `max` characters with the full length named.
+ *
+ * @example
+ * shown("a\nb"); // "\"a\\nb\""
+ * shown("x".repeat(500)).length < 200; // true
+ */
+export function shown(value: string, max = 80): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}... (${value.length} characters)`;
+}
+
+/** `value` unchanged when short, else its first `max` characters and its length. */
+export function clipped(value: string, max = 80): string {
+  return value.length <= max ? value : `${value.slice(0, max)}... (${value.length} characters)`;
+}
+
 /** A usage or configuration error (exit 2). */
 export function usageError(message: string, hint?: string): RunprovError {
   return new RunprovError(message, Exit.usage, hint);

@@ -241,10 +241,53 @@ export interface RemoteConfig {
   pushurl?: string;
 }
 
-/** The remotes and branch tracking settings, from one `git config` call. */
+/** One configured filter driver (`filter.<name>.*`): the programs git would run. */
+export interface FilterDriver {
+  clean?: string;
+  smudge?: string;
+  process?: string;
+}
+
+/** The remotes, branch tracking settings and filter drivers, from one `git config` call. */
 export interface RepoConfig {
   remotes: Map<string, RemoteConfig>;
   branches: Map<string, { remote?: string; merge?: string }>;
+  filters: Map<string, FilterDriver>;
+}
+
+/**
+ * Filter commands runprov lets `git status` run: exactly what `git lfs install` writes.
+ * git-lfs is a program the user installed; without it, LFS files whose stat data is stale
+ * would look modified.
+ */
+export const TRUSTED_FILTER_COMMANDS: ReadonlySet<string> = new Set([
+  "git-lfs clean -- %f",
+  "git-lfs smudge -- %f",
+  "git-lfs filter-process",
+]);
+
+/**
+ * Config overrides that switch off every filter driver naming a program other than
+ * {@link TRUSTED_FILTER_COMMANDS}: `git status` runs a clean filter when a file's stat data
+ * is stale, so repository config could otherwise make a capture run any program.
+ *
+ * @example
+ * filterOverrides(parseConfigZ("filter.x.clean\nsh evil.sh\0"));
+ * // [["filter.x.clean", ""], ["filter.x.smudge", ""], ["filter.x.process", ""], ["filter.x.required", "false"]]
+ */
+export function filterOverrides(cfg: RepoConfig): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [name, d] of cfg.filters) {
+    const cmds = [d.clean, d.smudge, d.process].filter((c) => c !== undefined);
+    if (cmds.every((c) => TRUSTED_FILTER_COMMANDS.has(c!))) continue;
+    out.push(
+      [`filter.${name}.clean`, ""],
+      [`filter.${name}.smudge`, ""],
+      [`filter.${name}.process`, ""],
+      [`filter.${name}.required`, "false"],
+    );
+  }
+  return out;
 }
 
 /** Options for a {@link Git} client. */
@@ -273,6 +316,11 @@ export class Git {
   readonly #runner: GitRunner;
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
+  /**
+   * Config overrides for every later call of this client (command-line scope), e.g.
+   * {@link filterOverrides} once the repository's filter drivers are known.
+   */
+  configOverrides: readonly [string, string][] = [];
 
   constructor(opts: GitOptions) {
     this.cwd = opts.cwd;
@@ -287,13 +335,19 @@ export class Git {
    */
   async run(
     args: readonly string[],
-    opts: { ok?: readonly number[]; cwd?: string; onStdout?: StdoutSink } = {},
+    opts: {
+      ok?: readonly number[];
+      cwd?: string;
+      onStdout?: StdoutSink;
+      config?: readonly [string, string][];
+    } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
+    const overrides = [...this.configOverrides, ...(opts.config ?? [])];
     const res = await this.#runner(argv, {
       cwd: opts.cwd ?? this.cwd,
-      env: this.env,
+      env: overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env,
       timeoutMs: this.timeoutMs,
       onStdout: opts.onStdout,
     });
@@ -403,9 +457,13 @@ export class Git {
 
   /**
    * The one working-tree scan: `git status --porcelain=v2 --branch -z --show-stash`.
-   * `untracked` picks `-unormal` (list) or `-uno` (skip the untracked walk entirely).
+   * `untracked` picks `-unormal` (list) or `-uno` (skip the untracked walk entirely);
+   * `config` are overrides for this call (e.g. {@link filterOverrides}).
    */
-  async status(untracked: "normal" | "no" = "normal"): Promise<StatusReport> {
+  async status(
+    untracked: "normal" | "no" = "normal",
+    config: readonly [string, string][] = [],
+  ): Promise<StatusReport> {
     const res = await this.run([
       "status",
       "--porcelain=v2",
@@ -413,7 +471,7 @@ export class Git {
       "-z",
       "--show-stash",
       `--untracked-files=${untracked}`,
-    ]);
+    ], { config });
     return parsePorcelainV2(text(res.stdout));
   }
 
@@ -433,14 +491,17 @@ export class Git {
     return text(res.stdout).trim();
   }
 
-  /** Remote URLs and branch tracking settings, from one `git config -z --get-regexp` call. */
+  /**
+   * Remote URLs, branch tracking settings and filter drivers, from one
+   * `git config -z --get-regexp` call.
+   */
   async config(): Promise<RepoConfig> {
     // Exit 1 means no key matched: a repository without remotes.
     const res = await this.run([
       "config",
       "-z",
       "--get-regexp",
-      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge))$",
+      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge)|filter\\..*\\.(clean|smudge|process))$",
     ], { ok: [0, 1] });
     return parseConfigZ(text(res.stdout));
   }
@@ -726,9 +787,22 @@ export function classify(stderr: string): GitFailure {
   return "git-failed";
 }
 
+/**
+ * Config given to one git process through `GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n` (command-line
+ * scope, like `-c`, but any subsection name is safe: `-c` splits at the first '=').
+ */
+export function configEnv(pairs: readonly [string, string][]): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
+  pairs.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  return env;
+}
+
 /** Parse `git config -z --get-regexp` output: records `key\nvalue\0`. */
 export function parseConfigZ(out: string): RepoConfig {
-  const cfg: RepoConfig = { remotes: new Map(), branches: new Map() };
+  const cfg: RepoConfig = { remotes: new Map(), branches: new Map(), filters: new Map() };
   for (const rec of out.split("\0")) {
     if (!rec) continue;
     const nl = rec.indexOf("\n");
@@ -753,6 +827,13 @@ export function parseConfigZ(out: string): RepoConfig {
       if (variable === "remote") b.remote = value;
       if (variable === "merge") b.merge = value;
       cfg.branches.set(name, b);
+    } else if (section === "filter") {
+      const f = cfg.filters.get(name) ?? {};
+      // The last value wins, as git reads it.
+      if (variable === "clean" || variable === "smudge" || variable === "process") {
+        f[variable] = value;
+      }
+      cfg.filters.set(name, f);
     }
   }
   return cfg;

@@ -43,6 +43,13 @@ function looksLikeToken(user: string): boolean {
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join("***");
-  // Any URL userinfo git itself printed.
-  return out.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s@]+@/g, "$1");
+  // Any URL userinfo git itself printed, up to its last '@' (a password may hold one).
+  out = out.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s]*@/g, "$1");
+  // And its query string or fragment (`?token=...`), as redactUrl drops them.
+  out = out.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s?#'"]*)[?#][^\s'"]*/g, "$1");
+  // A token used as the user of an scp-style remote, as ssh prints it (`ghp_x@host: ...`).
+  return out.replace(
+    /(^|[\s'"(<])(?:(?:gh[pousr]_|glpat-|github_pat_|x-access-token|oauth2|x-token-auth)[^\s@]*|[A-Za-z0-9_.-]{25,})@/gi,
+    "$1",
+  );
 }

@@ -1,5 +1,5 @@
 /** Run ids: generated (8 lowercase base36 characters, like W&B) or given by the user. */
-import { usageError } from "./errors.ts";
+import { shown, usageError } from "./errors.ts";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -52,7 +52,7 @@ export function checkRunId(id: string, source = "--run-id"): string {
   const problem = runIdProblem(id);
   if (problem) {
     throw usageError(
-      `invalid run id ${JSON.stringify(id)} (${source}): ${problem}`,
+      `invalid run id ${shown(id)} (${source}): ${problem}`,
       "use letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. --run-id exp-42",
     );
   }

@@ -16,7 +16,7 @@ import {
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./runid.ts";
 import { ensureRunprovDir, recordDir, recordPath, writeFileAtomic } from "./store.ts";
-import { RunprovError, usageError } from "./errors.ts";
+import { RunprovError, shown, usageError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
 import type { OptionSpec, ParsedArgs } from "./args.ts";
@@ -94,7 +94,7 @@ export function resolvePolicy(
 function checkMode(value: string, source: string): PolicyMode {
   if ((POLICY_MODES as readonly string[]).includes(value)) return value as PolicyMode;
   throw usageError(
-    `invalid policy ${JSON.stringify(value)} (${source})`,
+    `invalid policy ${shown(value)} (${source})`,
     `use one of: ${POLICY_MODES.join(", ")}`,
   );
 }
@@ -106,7 +106,7 @@ export function gitTimeoutMs(env: Record<string, string>): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
     throw usageError(
-      `invalid RUNPROV_GIT_TIMEOUT ${JSON.stringify(raw)}`,
+      `invalid RUNPROV_GIT_TIMEOUT ${shown(raw)}`,
       "give seconds between 0 and 86400, e.g. RUNPROV_GIT_TIMEOUT=30",
     );
   }

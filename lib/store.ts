@@ -27,10 +27,47 @@ export async function ensureRunprovDir(base: string): Promise<void> {
   }
 }
 
+/** A temp file of {@link writeFileAtomic}: `.<name>.tmp-<pid>-<8 hex>`. */
+export const TEMP_FILE_RE = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
+
+/**
+ * Temp files older than this are left by killed runs (a live write holds its temp for
+ * milliseconds) and are removed by the next write into the same directory.
+ */
+export const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Remove temp files of {@link writeFileAtomic} in `dir` whose mtime is older than
+ * `maxAgeMs` (left by a killed or crashed run). Best effort: never throws; returns how many
+ * it removed.
+ */
+export async function removeStaleTemps(
+  dir: string,
+  maxAgeMs = STALE_TEMP_MS,
+  now = Date.now(),
+): Promise<number> {
+  let removed = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || !TEMP_FILE_RE.test(e.name)) continue;
+      const path = join(dir, e.name);
+      try {
+        const info = await Deno.lstat(path);
+        if (info.mtime && now - info.mtime.getTime() > maxAgeMs) {
+          await Deno.remove(path);
+          removed++;
+        }
+      } catch { /* gone already, or not ours to remove */ }
+    }
+  } catch { /* unreadable directory: the write itself succeeded, nothing to report */ }
+  return removed;
+}
+
 /**
  * Write `text` to `path` atomically: a temp file in the same directory, fsync, rename.
  * Readers see the old file or the new one, never a mix; a crash leaves at worst a
- * `.<name>.tmp-*` file, which readers ignore.
+ * `.<name>.tmp-*` file, which readers ignore and which the next successful write into the
+ * directory removes once it is older than {@link STALE_TEMP_MS}.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const dir = dirname(path);
@@ -54,4 +91,5 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
+  await removeStaleTemps(dir);
 }

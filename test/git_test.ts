@@ -32,7 +32,7 @@ function fake(answers: Record<string, Partial<GitResult> & { text?: string }>) {
 
 const HEAD = "1d677bcfed910adffefee3702f31c1afa9ef173b";
 
-Deno.test("git: a capture runs exactly rev-parse, describe, status and config", async () => {
+Deno.test("git: a capture runs exactly rev-parse, config, describe and status", async () => {
   const { runner, calls } = fake({
     "rev-parse": { text: "/r\n/r/.git\n/r/.git\nfalse\nrun/a\nv1.0\n" },
     status: {
@@ -59,6 +59,13 @@ Deno.test("git: a capture runs exactly rev-parse, describe, status and config", 
       "--symbolic",
       "--tags",
     ],
+    [
+      ...G,
+      "config",
+      "-z",
+      "--get-regexp",
+      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge)|filter\\..*\\.(clean|smudge|process))$",
+    ],
     [...G, "describe", "--long", "--always", "--tags", "--exclude", "run/*", "HEAD"],
     [
       ...G,
@@ -68,13 +75,6 @@ Deno.test("git: a capture runs exactly rev-parse, describe, status and config", 
       "-z",
       "--show-stash",
       "--untracked-files=normal",
-    ],
-    [
-      ...G,
-      "config",
-      "-z",
-      "--get-regexp",
-      "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge))$",
     ],
   ]);
   assertEquals(facts.sha, HEAD);
@@ -101,7 +101,7 @@ Deno.test("git: with only run tags, describe is skipped for rev-parse --short", 
         : runner(args, o),
   });
   const facts = await captureGit(git, { readTextFile: () => Promise.resolve(null) });
-  assertEquals(calls.map((c) => c.args[2]), ["rev-parse", "rev-parse", "status", "config"]);
+  assertEquals(calls.map((c) => c.args[2]), ["rev-parse", "config", "rev-parse", "status"]);
   assertEquals(facts.describe, "1d677bc");
   assertEquals(facts.sha_short, "1d677bc");
 });

@@ -1,0 +1,276 @@
+/**
+ * Hostile input (issue 8): credentials in remote configuration, repository config that
+ * tries to run programs, absurd arguments, a huge ref list, paths with newlines and quotes.
+ * Every output is grepped for secrets; stderr never shows a stack trace.
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { join } from "node:path";
+import {
+  malformedScenario,
+  NO_PROGRAM_COMMANDS,
+  runsDir,
+  SECRET_COMMANDS,
+  stackLines,
+} from "./reliability_helpers.ts";
+import { type Sandbox, withSandbox } from "./helpers.ts";
+import { filterOverrides, parseConfigZ } from "../lib/git.ts";
+
+/** Every file under `dir`, as text (for grepping). */
+async function allFiles(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile) out.set(p, await Deno.readTextFile(p));
+    }
+  };
+  await walk(dir).catch(() => {});
+  return out;
+}
+
+/** Ways a secret reaches git's remote configuration: [config key, value] pairs, secret. */
+const CREDENTIAL_CASES: { name: string; config: [string, string][]; secret: string }[] = [
+  {
+    name: "user:password",
+    config: [["remote.origin.url", "https://alice:Pa55w0rdS3CR@github.com/o/r.git"]],
+    secret: "Pa55w0rdS3CR",
+  },
+  {
+    name: "token-only userinfo",
+    config: [["remote.origin.url", "https://ghp_S3CRtokenOnly0123456789@github.com/o/r"]],
+    secret: "ghp_S3CRtokenOnly0123456789",
+  },
+  {
+    name: "x-access-token",
+    config: [["remote.origin.url", "https://x-access-token:ghs_S3CRaccess42@github.com/o/r"]],
+    secret: "ghs_S3CRaccess42",
+  },
+  {
+    name: "oauth2",
+    config: [["remote.origin.url", "https://oauth2:glpat-S3CRoauth77@gitlab.com/o/r.git"]],
+    secret: "glpat-S3CRoauth77",
+  },
+  {
+    name: "pushurl",
+    config: [
+      ["remote.origin.url", "https://github.com/o/r.git"],
+      ["remote.origin.pushurl", "https://bot:ghp_S3CRpush999@github.com/o/r.git"],
+    ],
+    secret: "ghp_S3CRpush999",
+  },
+  {
+    name: "insteadOf rewrite",
+    config: [
+      ["remote.origin.url", "https://gitlab.com/o/r.git"],
+      ["url.https://oauth2:S3CRinsteadOf55@gitlab.com/.insteadOf", "https://gitlab.com/"],
+    ],
+    secret: "S3CRinsteadOf55",
+  },
+  {
+    name: "scp-style token user",
+    config: [["remote.origin.url", "ghp_S3CRscpStyleToken000001@github.com:o/r.git"]],
+    secret: "ghp_S3CRscpStyleToken000001",
+  },
+];
+
+for (const c of CREDENTIAL_CASES) {
+  Deno.test(`hostile: a ${c.name} secret in remote config reaches no output or record`, async () => {
+    await withSandbox(async (sb) => {
+      for (const [k, v] of c.config) await sb.git("config", k, v);
+      // A dirty tree as well, so warnings print.
+      await sb.write("README.md", "changed\n");
+      for (const cmd of SECRET_COMMANDS) {
+        for (const policy of ["warn", "strict"]) {
+          const r = await sb.runprov(cmd.argv(`sec-${policy}`), {
+            env: { RUNPROV_POLICY: policy },
+          });
+          assert(!r.stdout.includes(c.secret), `${cmd.name} ${policy}: stdout: ${r.stdout}`);
+          assert(!r.stderr.includes(c.secret), `${cmd.name} ${policy}: stderr: ${r.stderr}`);
+          assertEquals(stackLines(r.stderr), [], `${cmd.name}: ${r.stderr}`);
+        }
+      }
+      const files = await allFiles(join(sb.dir, ".runprov"));
+      assert(files.size > 0, "records were written");
+      for (const [p, text] of files) assert(!text.includes(c.secret), `${p}: ${text}`);
+      const rec = JSON.parse(files.get(join(runsDir(sb), "sec-warn.json"))!);
+      assert(rec.git.remote_url !== null, "the remote is still recorded, without credentials");
+    });
+  });
+}
+
+/** Configure every way a repository can name a program, each touching `canary`. */
+async function armRepository(sb: Sandbox, canary: string): Promise<void> {
+  const script = join(sb.base, "evil.sh");
+  await Deno.writeTextFile(script, `#!/bin/sh\necho "$0 $*" >> '${canary}'\ncat\n`);
+  await Deno.chmod(script, 0o755);
+  const hooks = join(sb.base, "hooks");
+  await Deno.mkdir(hooks);
+  for (
+    const h of [
+      "post-index-change",
+      "reference-transaction",
+      "post-checkout",
+      "pre-commit",
+      "post-rewrite",
+      "fsmonitor-watchman",
+    ]
+  ) {
+    await Deno.writeTextFile(join(hooks, h), `#!/bin/sh\necho ${h} >> '${canary}'\n`);
+    await Deno.chmod(join(hooks, h), 0o755);
+  }
+  // Commit the attributes before arming, so committing runs nothing of ours.
+  await sb.write(".gitattributes", "* filter=evil diff=evil\n");
+  await sb.write("data.bin", "weights\n");
+  await sb.git("add", ".gitattributes", "data.bin");
+  await sb.git("commit", "-q", "-m", "attributes");
+  for (
+    const [k, v] of [
+      ["core.fsmonitor", script],
+      ["core.hooksPath", hooks],
+      ["core.sshCommand", script],
+      ["core.pager", script],
+      ["core.askPass", script],
+      ["credential.helper", `!${script}`],
+      ["filter.evil.clean", script],
+      ["filter.evil.smudge", script],
+      ["filter.evil.process", script],
+      ["filter.evil.required", "true"],
+      ["diff.evil.textconv", script],
+      ["diff.external", script],
+      ["remote.origin.url", "ssh://git@example.invalid/o/r.git"],
+      ["remote.origin.uploadpack", script],
+    ]
+  ) await sb.git("config", k, v);
+  // Make the index's stat data stale, so a status must look at file contents.
+  const later = new Date(Date.now() + 5000);
+  for (const f of ["README.md", "data.bin", ".gitattributes"]) {
+    await Deno.utime(join(sb.dir, f), later, later);
+  }
+}
+
+Deno.test("hostile: repository config and hooks that name programs run none of them", async () => {
+  await withSandbox(async (sb) => {
+    const canary = join(sb.base, "CANARY");
+    await armRepository(sb, canary);
+    for (const c of NO_PROGRAM_COMMANDS) {
+      const r = await sb.runprov(c.argv(`arm-${c.name}`));
+      assertEquals(r.code, 0, `${c.name}: ${r.stderr}`);
+      const ran = await Deno.readTextFile(canary).catch(() => "");
+      assertEquals(ran, "", `${c.name} ran a program from repository config`);
+    }
+    const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "arm-stamp.json")));
+    assertEquals(rec.git.available, true);
+  });
+});
+
+Deno.test("hostile: absurd arguments are exit 2 with a clear short error, no stack, no record", async () => {
+  assertEquals((await malformedScenario()).failures, []);
+});
+
+Deno.test("hostile: a huge --name is stored exactly and repeated options take the last", async () => {
+  await withSandbox(async (sb) => {
+    const name = "ñ\n\t'\"$`".repeat(10_000);
+    const r = await sb.runprov(["stamp", "--run-id", "first", "--run-id", "last", "--name", name]);
+    assertEquals(r.code, 0, r.stderr);
+    const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "last.json")));
+    assertEquals(rec.run_id, "last");
+    assertEquals(rec.name, name);
+  });
+});
+
+Deno.test("hostile: a 1 MB ref list and a 200-character branch name are captured correctly", async () => {
+  await withSandbox(async (sb) => {
+    const head = (await sb.git("rev-parse", "HEAD")).trim();
+    const branch = "feature/" + "b".repeat(192);
+    await sb.git("checkout", "-q", "-b", branch);
+    const lines = ["# pack-refs with: peeled fully-peeled sorted "];
+    const refs: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const n = `${String(i).padStart(5, "0")}-${"x".repeat(90)}`;
+      refs.push(`refs/heads/many/${n}`, `refs/remotes/origin/many/${n}`);
+    }
+    for (const ref of refs.sort()) lines.push(`${head} ${ref}`);
+    const packed = lines.join("\n") + "\n";
+    assert(packed.length > 1_000_000, `${packed.length} bytes of refs`);
+    await Deno.writeTextFile(join(sb.dir, ".git", "packed-refs"), packed);
+    await sb.git("config", "remote.origin.url", "https://example.invalid/o/r.git");
+    const r = await sb.runprov(["stamp", "--run-id", "refs"]);
+    assertEquals(r.code, 0, r.stderr);
+    const rec = JSON.parse(r.stdout);
+    assertEquals(rec.git.sha, head);
+    assertEquals(rec.git.branch, branch);
+    assertEquals(rec.git.pushed, true, "HEAD is in origin/many/*");
+    assertEquals(stackLines(r.stderr), []);
+  });
+});
+
+/** File names with every character a path may hold that trips naive parsing. */
+const NASTY_PATHS = [
+  "new\nline.txt",
+  "tab\there.txt",
+  'double"quote.txt',
+  "single'quote.txt",
+  "back\\slash.txt",
+  "sp ace/and more.txt",
+  "ünïcødé/日本語 🚀.txt",
+  "-dash.txt",
+  "$(touch pwned).txt",
+  "trailing space ",
+  "cr\rret.txt",
+  "a -> b.txt",
+];
+
+Deno.test("hostile: changed, renamed and untracked paths with newlines and quotes round-trip exactly", async () => {
+  await withSandbox(async (sb) => {
+    for (const p of NASTY_PATHS) await sb.write(p, `v1 of ${p}\n`);
+    await sb.git("add", "--", ...NASTY_PATHS);
+    await sb.git("commit", "-q", "-m", "nasty");
+    for (const p of NASTY_PATHS.slice(0, 6)) await sb.write(p, "v2\n");
+    await sb.git("mv", "--", NASTY_PATHS[6], 'ünïcødé/renamed\n"x".txt');
+    await sb.git("rm", "-q", "--", NASTY_PATHS[7]);
+    // Top-level files: git lists a wholly untracked directory as one "dir/" entry.
+    const untracked = NASTY_PATHS.filter((p) => !p.includes("/")).map((p) => `u-${p}`);
+    for (const p of untracked) await sb.write(p, "u\n");
+    for (const cmd of [["stamp"], ["exec", "--", "true"]]) {
+      const [name, ...rest] = cmd;
+      const r = await sb.runprov([name, "--run-id", `nasty-${name}`, ...rest]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(stackLines(r.stderr), []);
+      const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), `nasty-${name}.json`)));
+      const changed = rec.git.changed.map((c: { path: string; orig_path?: string }) =>
+        c.orig_path ? `${c.orig_path} => ${c.path}` : c.path
+      ).sort();
+      assertEquals(
+        changed,
+        [
+          ...NASTY_PATHS.slice(0, 6),
+          `${NASTY_PATHS[6]} => ünïcødé/renamed\n"x".txt`,
+          NASTY_PATHS[7],
+        ].sort(),
+      );
+      assertEquals([...rec.git.untracked].sort(), [...untracked].sort());
+      assertMatch(r.stderr, /working tree is dirty/);
+    }
+    const pwned = await Deno.lstat(join(sb.dir, "pwned")).then(() => true, () => false);
+    assertEquals(pwned, false);
+  });
+});
+
+Deno.test("hostile: filter drivers are switched off for the status scan, except git-lfs's own", () => {
+  const cfg = parseConfigZ(
+    "filter.lfs.clean\ngit-lfs clean -- %f\0filter.lfs.smudge\ngit-lfs smudge -- %f\0" +
+      "filter.lfs.process\ngit-lfs filter-process\0filter.a=b.clean\nsh evil.sh\0" +
+      "filter.sneaky.process\ngit-lfs filter-process; sh evil.sh\0",
+  );
+  assertEquals(filterOverrides(cfg), [
+    ["filter.a=b.clean", ""],
+    ["filter.a=b.smudge", ""],
+    ["filter.a=b.process", ""],
+    ["filter.a=b.required", "false"],
+    ["filter.sneaky.clean", ""],
+    ["filter.sneaky.smudge", ""],
+    ["filter.sneaky.process", ""],
+    ["filter.sneaky.required", "false"],
+  ]);
+});
