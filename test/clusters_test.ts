@@ -632,6 +632,12 @@ Deno.test("clusters: a container without .git or git reports the host's capture 
       env: { ...c.sb.env, PATH: c.sb.env.FAKE_IMAGE_PATH },
     });
     assertEquals(bare.code, 4, bare.stderr);
+    // exec captures for itself, RUNPROV_FROM or not: the guide says to use env in images.
+    const exec = await run(join(c.bin, "runprov"), ["exec", "--strict", "--", "true"], {
+      cwd: app,
+      env: { ...c.sb.env, ...imageEnv, PATH: c.sb.env.FAKE_IMAGE_PATH },
+    });
+    assertEquals(exec.code, 4, exec.stderr);
     assertMatch(bare.stderr, /git is not installed[\s\S]*--from FILE/);
   });
 });
