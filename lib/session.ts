@@ -21,7 +21,7 @@ import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
 import type { OptionSpec, ParsedArgs } from "./args.ts";
 import { str } from "./args.ts";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
 import { globMatcher } from "./glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
@@ -242,6 +242,7 @@ export async function planRun(
     : out !== undefined
     ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
     : await defaultRecordPath(facts.root ?? ctx.global.dir, config.config.dir, runId);
+  if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
     facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
   }
@@ -299,6 +300,15 @@ async function defaultRecordPath(base: string, configured: string, runId: string
     throw recordWriteError(dir, err);
   }
   return recordPath(dir, runId);
+}
+
+/** Create the directory an `--out FILE` goes into (`--out "$HOME/runs/$SLURM_JOB_ID.json"`). */
+async function ensureParent(path: string): Promise<void> {
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+  } catch (err) {
+    throw recordWriteError(path, err);
+  }
 }
 
 /** Store a record atomically; failures are clear errors naming the path. */

@@ -386,6 +386,14 @@ Deno.test("stamp: --out writes the record elsewhere; --out - writes none", async
   });
 });
 
+Deno.test("stamp: --out creates the directories it needs", async () => {
+  await withSandbox(async (sb) => {
+    const out = join(sb.base, "runs", "4242", "rec.json");
+    const rec = await stamp(sb, ["--out", out]);
+    assertEquals(JSON.parse(await Deno.readTextFile(out)), rec);
+  });
+});
+
 Deno.test("stamp: invalid run ids and policies are usage errors (exit 2) with nothing on stdout", async () => {
   await withSandbox(async (sb) => {
     for (const id of ["a b", "../x", "-x", "a..b", "x.lock", "x.", "a/b", "", "é"]) {
