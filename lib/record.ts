@@ -36,6 +36,8 @@ export interface RunRecord {
   command: CommandFacts | null;
   host: HostFacts;
   tool: { name: "runprov"; version: string };
+  /** Set when the git facts were taken from an earlier record (`exec --from`). */
+  from?: { path: string; run_id: string; created_at: string };
 }
 
 /** Assemble a record from its parts. */

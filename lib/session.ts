@@ -15,7 +15,13 @@ import {
 } from "./record.ts";
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./runid.ts";
-import { ensureRunprovDir, recordDir, recordPath, writeFileAtomic } from "./store.ts";
+import {
+  ensureRunprovDir,
+  readRecordOrFail,
+  recordDir,
+  recordPath,
+  writeFileAtomic,
+} from "./store.ts";
 import { RunprovError, shown, usageError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
@@ -212,7 +218,7 @@ export async function captureRun(
   ctx: Context,
   values: ParsedArgs["values"],
   out?: string | null,
-  init: { status?: RunStatus; command?: CommandFacts } = {},
+  init: { status?: RunStatus; command?: CommandFacts; from?: string } = {},
 ): Promise<Captured> {
   const planned = await planRun(ctx, values, out, init);
   if (planned.path !== null) await storeRecord(planned.path, planned.record);
@@ -227,11 +233,12 @@ export async function planRun(
   ctx: Context,
   values: ParsedArgs["values"],
   out?: string | null,
-  init: { status?: RunStatus; command?: CommandFacts } = {},
+  init: { status?: RunStatus; command?: CommandFacts; from?: string } = {},
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  if (init.from !== undefined) return await planFromRecord(ctx, values, out, runId, init);
   const { facts, config, git } = await captureConfigured(ctx);
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
@@ -257,6 +264,45 @@ export async function planRun(
     status: init.status,
     command: init.command,
   });
+  return { record, path, config };
+}
+
+/**
+ * A new run whose git facts come from a record made earlier (`--from FILE`, say at image
+ * build or on the login node): no git at all. The policy judges the stored facts; the record
+ * names its source in `from`, and goes to `--out` or `<-C dir>/.runprov/runs/`.
+ */
+async function planFromRecord(
+  ctx: Context,
+  values: ParsedArgs["values"],
+  out: string | null | undefined,
+  runId: string,
+  init: { status?: RunStatus; command?: CommandFacts; from?: string },
+): Promise<Captured> {
+  const from = isAbsolute(init.from!) ? init.from! : resolve(ctx.io.cwd, init.from!);
+  const source = await readRecordOrFail(from);
+  const config = await configFor(ctx, null);
+  const policy = resolvePolicy(values, ctx.io.env, config);
+  const facts: GitFacts = structuredClone(source.git);
+  const decision = decide(policy.mode, facts, policy.allowDirty);
+  enforce(ctx, decision);
+  const path = out === "-" || out === null
+    ? null
+    : out !== undefined
+    ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
+    : await defaultRecordPath(ctx.global.dir, config.config.dir, runId);
+  const record = buildRecord({
+    runId,
+    name: str(values.name) ?? source.name,
+    createdAt: ctx.io.now(),
+    git: facts,
+    policy: decision.record,
+    host: hostFacts(ctx.io.env),
+    version: VERSION,
+    status: init.status,
+    command: init.command,
+  });
+  record.from = { path: from, run_id: source.run_id, created_at: source.created_at };
   return { record, path, config };
 }
 

@@ -1,5 +1,7 @@
-/** Where records live and how they are written: atomically, never half a file. */
+/** Where records live, how they are written (atomically, never half a file) and read back. */
 import { dirname, join } from "node:path";
+import { parseRecord, type RunRecord } from "./record.ts";
+import { usageError } from "./errors.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
 export function recordDir(base: string, dir = ".runprov/runs"): string {
@@ -92,4 +94,22 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     throw err;
   }
   await removeStaleTemps(dir);
+}
+
+/**
+ * Read the record a user named (`--from FILE`): a missing or unreadable file, or one that
+ * is not a runprov record, is a usage error (exit 2) saying so.
+ */
+export async function readRecordOrFail(path: string): Promise<RunRecord> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
+    throw usageError(
+      `cannot read the run record ${path}: ${why}`,
+      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
+  }
+  return parseRecord(text, path);
 }

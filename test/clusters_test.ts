@@ -632,12 +632,14 @@ Deno.test("clusters: a container without .git or git reports the host's capture 
       env: { ...c.sb.env, PATH: c.sb.env.FAKE_IMAGE_PATH },
     });
     assertEquals(bare.code, 4, bare.stderr);
-    // exec captures for itself, RUNPROV_FROM or not: the guide says to use env in images.
-    const exec = await run(join(c.bin, "runprov"), ["exec", "--strict", "--", "true"], {
-      cwd: app,
-      env: { ...c.sb.env, ...imageEnv, PATH: c.sb.env.FAKE_IMAGE_PATH },
-    });
-    assertEquals(exec.code, 4, exec.stderr);
+    // exec reads RUNPROV_FROM too: a new run with the image's git facts, still no git.
+    const exec = await run(
+      join(c.bin, "runprov"),
+      ["exec", "--strict", "--", "sh", "-c", 'test "$RUNPROV_GIT_SHA" = "$0"', sha],
+      { cwd: app, env: { ...c.sb.env, ...imageEnv, PATH: c.sb.env.FAKE_IMAGE_PATH } },
+    );
+    assertEquals(exec.code, 0, exec.stderr);
+    assertEquals(await c.gitCalls(), [], "no git ran inside");
     assertMatch(bare.stderr, /git is not installed[\s\S]*--from FILE/);
   });
 });

@@ -347,3 +347,34 @@ Deno.test("exec: ranks calling runprov env inside the run get its exports, witho
     assertEquals(rec.status, "succeeded");
   });
 });
+
+Deno.test("exec --from: a container without .git or git runs with the stored facts", async () => {
+  await withSandbox(async (sb) => {
+    const made = await sb.json(["stamp", "--run-id", "image"]);
+    const image = join(sb.base, "image");
+    await Deno.mkdir(image);
+    const stored = join(image, "provenance.json");
+    await Deno.copyFile(join(sb.dir, ".runprov/runs/image.json"), stored);
+    const noGit = join(sb.base, "no-git-bin");
+    await Deno.mkdir(noGit);
+    await Deno.symlink("/bin/sh", join(noGit, "sh"));
+    await Deno.symlink("/usr/bin/env", join(noGit, "env"));
+    const r = await sb.runprov(
+      ["exec", "--strict", "--run-id", "in-image", "--", "sh", "-c", 'echo "$RUNPROV_GIT_SHA"'],
+      { cwd: image, env: { PATH: noGit, RUNPROV_FROM: stored } },
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout.trim(), made.git.sha);
+    const rec = JSON.parse(
+      await Deno.readTextFile(join(image, ".runprov/runs/in-image.json")),
+    );
+    assertEquals(rec.status, "succeeded");
+    assertEquals(rec.git.sha, made.git.sha);
+    assertEquals(rec.from, { path: stored, run_id: "image", created_at: made.created_at });
+    const explicit = await sb.runprov(
+      ["exec", "--from", stored, "--out", "-", "--", "true"],
+      { cwd: image, env: { PATH: noGit } },
+    );
+    assertEquals(explicit.code, 2, "exec needs a record of its own: --out - is refused");
+  });
+});

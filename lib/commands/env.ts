@@ -2,13 +2,13 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseCommandArgs, str } from "../args.ts";
 import { planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
-import { parseRecord, type RunRecord } from "../record.ts";
 import { usageError } from "../errors.ts";
 import { FORMAT_NAMES, renderExports } from "../formats/index.ts";
 import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../trackers.ts";
 import { EXPORT_NAMES } from "../exports.ts";
 import type { Context } from "../io.ts";
 import { inheritedRun } from "../nested.ts";
+import { readRecordOrFail } from "../store.ts";
 
 export const ENV_HELP = `runprov env: capture the run and print shell exports
 
@@ -98,7 +98,7 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
       );
     }
     const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
-    const record = await readRecord(path);
+    const record = await readRecordOrFail(path);
     await ctx.io.stdout(renderExports(format, envVars(record, path, trackers)));
     return 0;
   }
@@ -120,18 +120,4 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
   if (planned.path !== null) await storeRecord(planned.path, planned.record);
   await ctx.io.stdout(text);
   return 0;
-}
-
-async function readRecord(path: string): Promise<RunRecord> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
-    throw usageError(
-      `cannot read the run record ${path}: ${why}`,
-      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
-    );
-  }
-  return parseRecord(text, path);
 }

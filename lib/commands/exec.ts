@@ -18,7 +18,7 @@ export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
 Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
                     [--allow-dirty REASON] [--out FILE] [--tag [--push[=REMOTE]] [--url URL]
-                    [--sign]] [--tracker T]... -- CMD [ARGS...]
+                    [--sign]] [--tracker T]... [--from FILE] -- CMD [ARGS...]
 
 1. applies the clean-tree policy (refused: exit 3, CMD never starts);
 2. writes the record with status "running" and the command;
@@ -43,6 +43,8 @@ Options:
                         origin); '--push REMOTE' works when CMD follows '--'
   --url URL             with --tag: the run's page, written into the tag message
   --sign                with --tag: a signed tag
+  --from FILE           take the git facts from this earlier record instead of asking git
+                        (env RUNPROV_FROM), e.g. in a container built without .git
   --tracker T           also set tracker T's own variables (wandb, mlflow, clearml;
                         repeatable), as 'runprov env --tracker T' prints them
 
@@ -56,6 +58,7 @@ const EXEC_OPTIONS = {
   url: { type: "string" as const },
   sign: { type: "boolean" as const },
   tracker: { type: "string" as const, multiple: true },
+  from: { type: "string" as const },
 };
 
 /** Options of exec that take a value (to find where CMD starts without `--`). */
@@ -99,6 +102,12 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       "put the command after '--', e.g. runprov exec --strict -- python train.py --lr 3e-4",
     );
   }
+  if (str(values.out) === "-") {
+    throw usageError(
+      "exec: --out - is not possible: exec records how the command ends",
+      "drop --out, or give --out FILE",
+    );
+  }
   const terminal = Deno.stdin.isTerminal();
 
   const parent = await inheritedRun(ctx.io.env);
@@ -119,7 +128,10 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     Array.isArray(values.tracker) ? values.tracker.map(String) : [],
   );
   const started = ctx.io.now();
+  // In an image without .git: the git facts of a record made at build time or on the host.
+  const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
   const { record, path, config } = await planRun(ctx, values, str(values.out), {
+    from,
     status: "running",
     command: {
       argv: command,
