@@ -210,6 +210,36 @@ export interface RepoInfo {
   headShort: string | null;
 }
 
+/** `git rev-parse` options that locate the repository (four lines of output). */
+const LOCATE_ARGS = [
+  "rev-parse",
+  "--path-format=absolute",
+  "--show-toplevel",
+  "--absolute-git-dir",
+  "--git-common-dir",
+  "--is-shallow-repository",
+] as const;
+
+/** The four lines {@link LOCATE_ARGS} print, and whatever the call printed after them. */
+function parseLocation(res: GitResult): {
+  where: Omit<Location, "tags">;
+  rest: string[];
+} {
+  const lines = text(res.stdout).split("\n");
+  if (lines.length < 4) throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
+  const [root, gitDir, commonDir, shallow, ...rest] = lines;
+  return {
+    where: {
+      root,
+      gitDir,
+      commonDir,
+      shallow: shallow === "true",
+      linkedWorktree: gitDir !== commonDir,
+    },
+    rest,
+  };
+}
+
 /** Where the repository is, and its tag names (without `refs/tags/`). */
 export interface Location {
   root: string;
@@ -375,31 +405,11 @@ export class Git {
    */
   async repoInfo(): Promise<RepoInfo> {
     // --verify must come last; with -q an unborn or broken HEAD is exit 1 and no line.
-    const res = await this.run([
-      "rev-parse",
-      "--path-format=absolute",
-      "--show-toplevel",
-      "--absolute-git-dir",
-      "--git-common-dir",
-      "--is-shallow-repository",
-      "--short",
-      "-q",
-      "--verify",
-      "HEAD^{commit}",
-    ], { ok: [0, 1] });
-    const lines = text(res.stdout).split("\n");
-    if (lines.length < 4) {
-      throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
-    }
-    const [root, gitDir, commonDir, shallow, head] = lines;
-    return {
-      root,
-      gitDir,
-      commonDir,
-      shallow: shallow === "true",
-      linkedWorktree: gitDir !== commonDir,
-      headShort: res.code === 0 && head ? head : null,
-    };
+    const res = await this.run([...LOCATE_ARGS, "--short", "-q", "--verify", "HEAD^{commit}"], {
+      ok: [0, 1],
+    });
+    const { where, rest } = parseLocation(res);
+    return { ...where, headShort: res.code === 0 && rest[0] ? rest[0] : null };
   }
 
   /**
@@ -408,29 +418,11 @@ export class Git {
    * `git describe` when no tag can name HEAD: describe would otherwise walk all history.
    */
   async locate(): Promise<Location> {
-    const res = await this.run([
-      "rev-parse",
-      "--path-format=absolute",
-      "--show-toplevel",
-      "--absolute-git-dir",
-      "--git-common-dir",
-      "--is-shallow-repository",
-      // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
-      // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
-      "--symbolic",
-      "--tags",
-    ]);
-    const lines = text(res.stdout).split("\n");
-    if (lines.length < 4) throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
-    const [root, gitDir, commonDir, shallow, ...refs] = lines;
-    return {
-      root,
-      gitDir,
-      commonDir,
-      shallow: shallow === "true",
-      linkedWorktree: gitDir !== commonDir,
-      tags: refs.filter((r) => r !== ""),
-    };
+    // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
+    // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
+    const res = await this.run([...LOCATE_ARGS, "--symbolic", "--tags"]);
+    const { where, rest } = parseLocation(res);
+    return { ...where, tags: rest.filter((r) => r !== "") };
   }
 
   /**

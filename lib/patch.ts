@@ -4,7 +4,7 @@
  * as it goes, so a huge diff never sits in memory.
  */
 import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { writeAtomic } from "./store.ts";
 import type { Git } from "./git.ts";
 
 /** `git.patch` of a record. */
@@ -34,41 +34,21 @@ export async function capturePatch(
   path: string,
   maxBytes: number,
 ): Promise<PatchFact> {
-  const dir = dirname(path);
-  const tmp = join(
-    dir,
-    `.${path.slice(dir.length + 1)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
-  );
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   const hash = createHash("sha256");
   let bytes = 0;
   let truncated = false;
-  try {
-    const sink = async (chunk: Uint8Array): Promise<boolean> => {
+  await writeAtomic(path, async (write) => {
+    await git.diffPatch(sha, async (chunk) => {
       let part = chunk;
       if (bytes + part.length > maxBytes) {
         part = part.subarray(0, maxBytes - bytes);
         truncated = true;
       }
       hash.update(part);
-      let off = 0;
-      while (off < part.length) off += await file.write(part.subarray(off));
+      await write(part);
       bytes += part.length;
       return !truncated;
-    };
-    await git.diffPatch(sha, sink);
-    await file.sync();
-  } catch (err) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  file.close();
-  try {
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+    });
+  });
   return { path, sha256: hash.digest("hex"), bytes, truncated };
 }

@@ -243,19 +243,40 @@ export async function planRun(
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
-  const stored = out !== "-" && out !== null;
-  const path = !stored
-    ? null
-    : out !== undefined
-    ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
-    : await defaultRecordPath(facts.root ?? ctx.global.dir, config.config.dir, runId);
+  const path = await recordTarget(ctx, out, facts.root ?? ctx.global.dir, config, runId);
   if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
     facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
   }
-  const record = buildRecord({
+  const record = assemble(ctx, runId, str(values.name) ?? null, facts, decision, init);
+  return { record, path, config };
+}
+
+/** Where a record goes: `--out FILE`, nowhere (`-`, null), or the record directory. */
+function recordTarget(
+  ctx: Context,
+  out: string | null | undefined,
+  base: string,
+  config: LoadedConfig,
+  runId: string,
+): Promise<string | null> | string | null {
+  if (out === "-" || out === null) return null;
+  if (out !== undefined) return isAbsolute(out) ? out : resolve(ctx.io.cwd, out);
+  return defaultRecordPath(base, config.config.dir, runId);
+}
+
+/** The record of a run from its parts and this host. */
+function assemble(
+  ctx: Context,
+  runId: string,
+  name: string | null,
+  facts: GitFacts,
+  decision: Decision,
+  init: { status?: RunStatus; command?: CommandFacts },
+): RunRecord {
+  return buildRecord({
     runId,
-    name: str(values.name) ?? null,
+    name,
     createdAt: ctx.io.now(),
     git: facts,
     policy: decision.record,
@@ -264,7 +285,6 @@ export async function planRun(
     status: init.status,
     command: init.command,
   });
-  return { record, path, config };
 }
 
 /**
@@ -286,22 +306,8 @@ async function planFromRecord(
   const facts: GitFacts = structuredClone(source.git);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
-  const path = out === "-" || out === null
-    ? null
-    : out !== undefined
-    ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
-    : await defaultRecordPath(ctx.global.dir, config.config.dir, runId);
-  const record = buildRecord({
-    runId,
-    name: str(values.name) ?? source.name,
-    createdAt: ctx.io.now(),
-    git: facts,
-    policy: decision.record,
-    host: hostFacts(ctx.io.env),
-    version: VERSION,
-    status: init.status,
-    command: init.command,
-  });
+  const path = await recordTarget(ctx, out, ctx.global.dir, config, runId);
+  const record = assemble(ctx, runId, str(values.name) ?? source.name, facts, decision, init);
   record.from = { path: from, run_id: source.run_id, created_at: source.created_at };
   return { record, path, config };
 }

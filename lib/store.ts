@@ -66,20 +66,24 @@ export async function removeStaleTemps(
 }
 
 /**
- * Write `text` to `path` atomically: a temp file in the same directory, fsync, rename.
- * Readers see the old file or the new one, never a mix; a crash leaves at worst a
- * `.<name>.tmp-*` file, which readers ignore and which the next successful write into the
- * directory removes once it is older than {@link STALE_TEMP_MS}.
+ * Write `path` atomically: `fill` writes a temp file in the same directory, which is then
+ * fsynced and renamed over `path`. Readers see the old file or the new one, never a mix; a
+ * crash leaves at worst a `.<name>.tmp-*` file, which readers ignore and which the next
+ * successful write into the directory removes once it is older than {@link STALE_TEMP_MS}.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(
+  path: string,
+  fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const dir = dirname(path);
   const base = path.slice(dir.length + 1);
   const tmp = join(dir, `.${base}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   try {
-    const bytes = new TextEncoder().encode(text);
-    let off = 0;
-    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+    await fill(async (bytes) => {
+      let off = 0;
+      while (off < bytes.length) off += await file.write(bytes.subarray(off));
+    });
     await file.sync();
   } catch (err) {
     file.close();
@@ -94,6 +98,11 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     throw err;
   }
   await removeStaleTemps(dir);
+}
+
+/** Write `text` to `path` atomically (see {@link writeAtomic}). */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  return writeAtomic(path, (write) => write(new TextEncoder().encode(text)));
 }
 
 /**
