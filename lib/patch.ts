@@ -1,10 +1,9 @@
 /**
  * Patches of dirty runs: the diff of the working tree against the run's commit, streamed
- * from git into `<record dir>/<run-id>.patch` (atomically), hashed and cut at a size limit
- * as it goes, so a huge diff never sits in memory.
+ * from git into `<record dir>/<run-id>.patch` (atomically) and cut at a size limit as it
+ * goes, so at most the limit (what the file keeps, for its hash) is ever held in memory.
  */
-import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { dirname, join } from "./paths.ts";
 import type { Git } from "./git.ts";
 
 /** `git.patch` of a record. */
@@ -24,23 +23,36 @@ export function patchPathFor(recordFile: string): string {
   return recordFile.replace(/\.json$/, "") + ".patch";
 }
 
+/** Above this many paths (or bytes of paths) the diff is not limited by pathspecs (argv size). */
+const MAX_PATHSPECS = 1000;
+const MAX_PATHSPEC_BYTES = 64 * 1024;
+
 /**
  * Write the diff of the working tree against `sha` to `path` (temp file, fsync, rename),
- * at most `maxBytes` bytes. Resolves with what the record stores.
+ * at most `maxBytes` bytes. Resolves with what the record stores. `changedPaths` (every
+ * path `git status` reported as changed, repository-relative) limits git's work to those
+ * paths instead of a second pass over the whole tree; the patch is the same.
  */
 export async function capturePatch(
   git: Git,
   sha: string,
   path: string,
   maxBytes: number,
+  changedPaths: readonly string[] = [],
 ): Promise<PatchFact> {
+  const limit = changedPaths.length <= MAX_PATHSPECS &&
+      changedPaths.reduce((n, p) => n + p.length + 16, 0) <= MAX_PATHSPEC_BYTES
+    ? changedPaths
+    : [];
   const dir = dirname(path);
   const tmp = join(
     dir,
     `.${path.slice(dir.length + 1)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
   );
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-  const hash = createHash("sha256");
+  // The kept bytes (at most maxBytes) are hashed at the end with Web Crypto: node:crypto
+  // would start Deno's Node compatibility layer, tens of ms of every dirty run.
+  const kept: Uint8Array[] = [];
   let bytes = 0;
   let truncated = false;
   try {
@@ -50,13 +62,13 @@ export async function capturePatch(
         part = part.subarray(0, maxBytes - bytes);
         truncated = true;
       }
-      hash.update(part);
+      kept.push(part.slice());
       let off = 0;
       while (off < part.length) off += await file.write(part.subarray(off));
       bytes += part.length;
       return !truncated;
     };
-    await git.diffPatch(sha, sink);
+    await git.diffPatch(sha, sink, limit);
     await file.sync();
   } catch (err) {
     file.close();
@@ -70,5 +82,16 @@ export async function capturePatch(
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
-  return { path, sha256: hash.digest("hex"), bytes, truncated };
+  return { path, sha256: await sha256Of(kept, bytes), bytes, truncated };
+}
+
+async function sha256Of(chunks: Uint8Array[], total: number): Promise<string> {
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

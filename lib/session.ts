@@ -21,7 +21,7 @@ import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
 import type { OptionSpec, ParsedArgs } from "./args.ts";
 import { str } from "./args.ts";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "./paths.ts";
 import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
 import { globMatcher } from "./glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
@@ -140,6 +140,8 @@ export interface ConfiguredCapture {
   facts: GitFacts;
   config: LoadedConfig;
   git: Git;
+  /** Every path status reported as changed (CaptureOptions.onChangedPaths). */
+  changedPaths: string[];
 }
 
 /**
@@ -151,7 +153,11 @@ export interface ConfiguredCapture {
 export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
   const git = gitFor(ctx);
   let config: LoadedConfig | undefined;
+  let changedPaths: string[] = [];
   const facts = await captureGit(git, {
+    onChangedPaths: (paths) => {
+      changedPaths = paths;
+    },
     prepare: async (info: Location) => {
       config = await configFor(ctx, info.root);
       if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && config.setKeys.has("git_timeout")) {
@@ -165,7 +171,7 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
     },
   });
   config ??= await configFor(ctx, facts.root);
-  return { facts, config, git };
+  return { facts, config, git, changedPaths };
 }
 
 /**
@@ -232,7 +238,7 @@ export async function planRun(
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
-  const { facts, config, git } = await captureConfigured(ctx);
+  const { facts, config, git, changedPaths } = await captureConfigured(ctx);
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
@@ -243,7 +249,7 @@ export async function planRun(
     ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
     : await defaultRecordPath(facts.root ?? ctx.global.dir, config.config.dir, runId);
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
-    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
+    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config, changedPaths);
   }
   const record = buildRecord({
     runId,
@@ -266,9 +272,10 @@ async function patchOrWarn(
   sha: string,
   path: string,
   config: LoadedConfig,
+  changedPaths: string[],
 ): Promise<PatchFact | null> {
   try {
-    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes);
+    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes, changedPaths);
     if (patch.truncated) {
       ctx.warn(
         `warning: the patch of this dirty run was cut at ${patch.bytes} bytes ` +

@@ -1,5 +1,5 @@
 /** Where records live and how they are written: atomically, never half a file. */
-import { dirname, join } from "node:path";
+import { dirname, join } from "./paths.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
 export function recordDir(base: string, dir = ".runprov/runs"): string {
