@@ -78,11 +78,6 @@ export interface CaptureOptions {
    * to read the repository's config file; the options it returns override these.
    */
   prepare?: (info: Location) => Promise<CaptureOptions> | CaptureOptions;
-  /**
-   * Called with every path the status scan reported as changed against HEAD (renames with
-   * their old path; ignore globs not applied), e.g. to limit a later diff to them.
-   */
-  onChangedPaths?: (paths: string[]) => void;
 }
 
 /** Facts for a run where git could not answer. */
@@ -224,9 +219,6 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     string,
     { commitChanged: boolean; modified: boolean; untracked: boolean }
   >();
-  opts.onChangedPaths?.(
-    st.entries.flatMap((e) => (e.origPath === undefined ? [e.path] : [e.path, e.origPath])),
-  );
   for (const e of st.entries) {
     if (e.submodule) subFlags.set(e.path, e.submodule);
     // A submodule with only untracked files is not a change (git describe --dirty agrees).

@@ -477,14 +477,10 @@ export class Git {
    * tracked files), streamed to `sink`: `git diff-index -p --binary`, which, unlike
    * `git diff`, never refreshes or writes the index (no `.git/index.lock`). Submodules
    * appear as `Subproject commit` lines when at another commit; their own edits are left out.
-   * `paths` (repository-relative, e.g. every path `git status` reported) limits the diff,
-   * and its stat pass over the working tree, to those paths.
+   * Not limited by pathspecs: git 2.39 takes seconds of CPU to match even one pathspec
+   * against a 100,000-file index, far more than the stat pass it would save.
    */
-  async diffPatch(
-    sha: string,
-    sink: StdoutSink,
-    paths: readonly string[] = [],
-  ): Promise<{ stopped: boolean }> {
+  async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
     const res = await this.run([
       "diff-index",
       "-p",
@@ -497,7 +493,6 @@ export class Git {
       "--submodule=short",
       sha,
       "--",
-      ...paths.map((p) => `:(top,literal)${p}`),
     ], { onStdout: sink });
     return { stopped: !!res.stopped };
   }

@@ -23,27 +23,16 @@ export function patchPathFor(recordFile: string): string {
   return recordFile.replace(/\.json$/, "") + ".patch";
 }
 
-/** Above this many paths (or bytes of paths) the diff is not limited by pathspecs (argv size). */
-const MAX_PATHSPECS = 1000;
-const MAX_PATHSPEC_BYTES = 64 * 1024;
-
 /**
  * Write the diff of the working tree against `sha` to `path` (temp file, fsync, rename),
- * at most `maxBytes` bytes. Resolves with what the record stores. `changedPaths` (every
- * path `git status` reported as changed, repository-relative) limits git's work to those
- * paths instead of a second pass over the whole tree; the patch is the same.
+ * at most `maxBytes` bytes. Resolves with what the record stores.
  */
 export async function capturePatch(
   git: Git,
   sha: string,
   path: string,
   maxBytes: number,
-  changedPaths: readonly string[] = [],
 ): Promise<PatchFact> {
-  const limit = changedPaths.length <= MAX_PATHSPECS &&
-      changedPaths.reduce((n, p) => n + p.length + 16, 0) <= MAX_PATHSPEC_BYTES
-    ? changedPaths
-    : [];
   const dir = dirname(path);
   const tmp = join(
     dir,
@@ -68,7 +57,7 @@ export async function capturePatch(
       bytes += part.length;
       return !truncated;
     };
-    await git.diffPatch(sha, sink, limit);
+    await git.diffPatch(sha, sink);
     await file.sync();
   } catch (err) {
     file.close();

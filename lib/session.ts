@@ -140,8 +140,6 @@ export interface ConfiguredCapture {
   facts: GitFacts;
   config: LoadedConfig;
   git: Git;
-  /** Every path status reported as changed (CaptureOptions.onChangedPaths). */
-  changedPaths: string[];
 }
 
 /**
@@ -153,11 +151,7 @@ export interface ConfiguredCapture {
 export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
   const git = gitFor(ctx);
   let config: LoadedConfig | undefined;
-  let changedPaths: string[] = [];
   const facts = await captureGit(git, {
-    onChangedPaths: (paths) => {
-      changedPaths = paths;
-    },
     prepare: async (info: Location) => {
       config = await configFor(ctx, info.root);
       if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && config.setKeys.has("git_timeout")) {
@@ -171,7 +165,7 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
     },
   });
   config ??= await configFor(ctx, facts.root);
-  return { facts, config, git, changedPaths };
+  return { facts, config, git };
 }
 
 /**
@@ -238,7 +232,7 @@ export async function planRun(
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
-  const { facts, config, git, changedPaths } = await captureConfigured(ctx);
+  const { facts, config, git } = await captureConfigured(ctx);
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
@@ -249,7 +243,7 @@ export async function planRun(
     ? (isAbsolute(out) ? out : resolve(ctx.io.cwd, out))
     : await defaultRecordPath(facts.root ?? ctx.global.dir, config.config.dir, runId);
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
-    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config, changedPaths);
+    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
   }
   const record = buildRecord({
     runId,
@@ -272,10 +266,9 @@ async function patchOrWarn(
   sha: string,
   path: string,
   config: LoadedConfig,
-  changedPaths: string[],
 ): Promise<PatchFact | null> {
   try {
-    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes, changedPaths);
+    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes);
     if (patch.truncated) {
       ctx.warn(
         `warning: the patch of this dirty run was cut at ${patch.bytes} bytes ` +

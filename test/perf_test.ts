@@ -109,7 +109,7 @@ Deno.test("perf: env and stamp cost at most 4 git processes and one tree scan (r
   });
 });
 
-Deno.test("perf: a dirty run's patch diffs only the paths status reported (no second scan)", async () => {
+Deno.test("perf: a dirty run's patch costs one more git process (diff-index), nothing else", async () => {
   await withSandbox(async (sb) => {
     await sb.write("src/a.py", "a = 1\n");
     await sb.write("src/b.py", "b = 1\n");
@@ -119,11 +119,7 @@ Deno.test("perf: a dirty run's patch diffs only the paths status reported (no se
     await sb.git("mv", "src/b.py", "src/c.py");
     const lines = await calls(sb, ["stamp", "--run-id", "d1"]);
     assertEquals(scans(lines).length, 1);
-    const diff = lines.filter((l) => l.includes(" diff-index "));
-    assertEquals(diff.length, 1, lines.join("\n"));
-    for (const p of ["src/a.py", "src/b.py", "src/c.py"]) {
-      assert(diff[0].includes(`:(top,literal)${p}`), p);
-    }
+    assertEquals(lines.filter((l) => l.includes(" diff-index ")).length, 1, lines.join("\n"));
     // locate, status, config, rev-parse --short (no tag to describe from), diff-index.
     assertEquals(lines.length, 5, lines.join("\n"));
     const patch = await Deno.readTextFile(join(sb.dir, ".runprov", "runs", "d1.patch"));
