@@ -14,6 +14,24 @@ Deno.test("perf: every command's module loads on demand (lazy dispatch keeps the
   }
 });
 
+Deno.test("perf: the lazily loaded modules are still in the module graph deno compile embeds", async () => {
+  const r = await run(Deno.execPath(), ["info", "--json", join(ROOT, "main.ts")], {
+    cwd: ROOT,
+    env: { ...Deno.env.toObject(), NO_COLOR: "1" },
+  });
+  assertEquals(r.code, 0, r.stderr);
+  const specs: string[] = JSON.parse(r.stdout).modules.map((m: { specifier: string }) =>
+    m.specifier
+  );
+  for (
+    const name of ["env", "stamp", "exec", "check", "config", "doctor", "runs", "tag", "verify"]
+  ) {
+    assert(specs.some((s) => s.endsWith(`/lib/commands/${name}.ts`)), name);
+  }
+  assert(specs.some((s) => s.endsWith("/lib/tagrun.ts")), "tagrun.ts");
+  assert(specs.some((s) => s.includes("jsonc-parser")), "jsonc-parser");
+});
+
 /** The static import graph of `entries` (type-only imports are erased, dynamic ones lazy). */
 async function staticGraph(entries: string[]): Promise<Map<string, string[]>> {
   const seen = new Map<string, string[]>();
