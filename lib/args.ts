@@ -1,8 +1,156 @@
-/** Argument parsing shared by every command: node:util parseArgs with runprov's errors. */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+/**
+ * Argument parsing shared by every command: node:util `parseArgs` semantics in strict mode
+ * (same values, same errors) with runprov's messages, without loading `node:util`.
+ */
 import { clipped, usageError } from "./errors.ts";
 
-export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+/** One option of a command: `--name VALUE` (string) or `--name` (boolean). */
+export interface OptionDef {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+}
+
+/** A command's options by long name. */
+export type OptionSpec = Record<string, OptionDef>;
+
+interface Token {
+  kind: "option" | "positional";
+  name: string;
+  rawName: string;
+  value: string | undefined;
+  inlineValue: boolean;
+}
+
+/**
+ * node:util `parseArgs({ args, options, allowPositionals, strict: true })`, for the option
+ * kinds runprov uses (string, boolean, multiple, one-letter `short`); throws node's messages.
+ *
+ * @example
+ * parseStrict(["--out", "-"], { out: { type: "string" } }, false).values.out; // throws: ambiguous
+ */
+export function parseStrict(
+  args: readonly string[],
+  options: OptionSpec,
+  allowPositionals: boolean,
+): ParsedArgs {
+  const has = (name: string) => Object.hasOwn(options, name);
+  const typeOf = (name: string) => (has(name) ? options[name].type : undefined);
+  const longFor = (short: string) =>
+    Object.keys(options).find((k) => options[k].short === short) ?? short;
+  const tokens: Token[] = [];
+  const rest = [...args];
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    const next = rest[0];
+    if (arg === "--") {
+      for (const v of rest) tokens.push(positional(v));
+      break;
+    }
+    if (arg.length === 2 && arg[0] === "-" && arg[1] !== "-") {
+      const name = longFor(arg[1]);
+      const value = typeOf(name) === "string" && next !== undefined ? rest.shift() : undefined;
+      tokens.push({ kind: "option", name, rawName: arg, value, inlineValue: false });
+      continue;
+    }
+    if (arg.length > 2 && arg[0] === "-" && arg[1] !== "-") {
+      if (typeOf(longFor(arg[1])) !== "string") {
+        // A group of short options (`-hx`): one at a time; a string option takes the rest.
+        const expanded: string[] = [];
+        for (let i = 1; i < arg.length; i++) {
+          if (typeOf(longFor(arg[i])) !== "string" || i === arg.length - 1) {
+            expanded.push(`-${arg[i]}`);
+          } else {
+            expanded.push(`-${arg[i]}`, arg.slice(i + 1));
+            break;
+          }
+        }
+        rest.unshift(...expanded);
+      } else {
+        const name = longFor(arg[1]);
+        tokens.push({
+          kind: "option",
+          name,
+          rawName: `-${arg[1]}`,
+          value: arg.slice(2),
+          inlineValue: true,
+        });
+      }
+      continue;
+    }
+    if (arg.length > 2 && arg.startsWith("--")) {
+      const eq = arg.indexOf("=", 3);
+      if (eq === -1) {
+        const name = arg.slice(2);
+        const value = typeOf(name) === "string" && next !== undefined ? rest.shift() : undefined;
+        tokens.push({ kind: "option", name, rawName: arg, value, inlineValue: false });
+      } else {
+        const name = arg.slice(2, eq);
+        tokens.push({
+          kind: "option",
+          name,
+          rawName: `--${name}`,
+          value: arg.slice(eq + 1),
+          inlineValue: true,
+        });
+      }
+      continue;
+    }
+    tokens.push(positional(arg));
+  }
+  const values: ParsedArgs["values"] = Object.create(null);
+  const positionals: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === "positional") {
+      if (!allowPositionals) {
+        throw new TypeError(
+          `Unexpected argument '${t.name}'. This command does not take positional arguments`,
+        );
+      }
+      positionals.push(t.name);
+      continue;
+    }
+    if (!has(t.name)) {
+      throw new TypeError(
+        `Unknown option '${t.rawName}'` +
+          (allowPositionals
+            ? `. To specify a positional argument starting with a '-', place it at the end of ` +
+              `the command after '--', as in '-- ${JSON.stringify(t.rawName)}`
+            : ""),
+      );
+    }
+    const def = options[t.name];
+    const shortAndLong = `${def.short ? `-${def.short}, ` : ""}--${t.name}`;
+    if (def.type === "string" && typeof t.value !== "string") {
+      throw new TypeError(`Option '${shortAndLong} <value>' argument missing`);
+    }
+    if (def.type === "boolean" && t.value !== undefined) {
+      throw new TypeError(`Option '${shortAndLong}' does not take an argument`);
+    }
+    if (!t.inlineValue && t.value !== undefined && t.value.length > 1 && t.value[0] === "-") {
+      const example = t.rawName.startsWith("--")
+        ? `'${t.rawName}=-XYZ'`
+        : `'--${t.name}=-XYZ' or '${t.rawName}-XYZ'`;
+      throw new TypeError(
+        `Option '${t.rawName}' argument is ambiguous.\n` +
+          `Did you forget to specify the option argument for '${t.rawName}'?\n` +
+          `To specify an option argument starting with a dash use ${example}.`,
+      );
+    }
+    if (t.name === "__proto__") continue;
+    const v = t.value ?? true;
+    if (def.multiple) {
+      const prev = values[t.name];
+      if (Array.isArray(prev)) prev.push(v);
+      else values[t.name] = [v];
+    } else values[t.name] = v;
+  }
+  return { values, positionals };
+}
+
+function positional(value: string): Token {
+  return { kind: "positional", name: value, rawName: value, value, inlineValue: false };
+}
 
 /** Options that name a value, by spelling, so errors can say `--run-id ID`. */
 export interface ParsedArgs {
@@ -21,13 +169,11 @@ export function parseCommandArgs(
   allowPositionals = false,
 ): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({
+    return parseStrict(
       args,
-      options: { help: { type: "boolean", short: "h" }, ...options },
+      { help: { type: "boolean", short: "h" }, ...options },
       allowPositionals,
-      strict: true,
-    });
-    return { values: values as ParsedArgs["values"], positionals };
+    );
   } catch (err) {
     const msg = (err as Error).message
       .replace(/^Unknown option '([^']*)'.*$/s, "unknown option $1")

@@ -2,33 +2,59 @@
  * The command line: global options, dispatch to one module per command, and the single
  * place where errors become exit codes and messages.
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "./paths.ts";
 import { clipped, renderError, usageError } from "./errors.ts";
 import type { Context, GlobalOptions, Io } from "./io.ts";
 import { BUILD_COMMIT, ownCommit, VERSION } from "./version.ts";
-import { stamp } from "./commands/stamp.ts";
-import { exec } from "./commands/exec.ts";
-import { doctor } from "./commands/doctor.ts";
-import { check } from "./commands/check.ts";
-import { config } from "./commands/config.ts";
-import { tag } from "./commands/tag.ts";
-import { runs, show } from "./commands/runs.ts";
-import { verify } from "./commands/verify.ts";
-import { env } from "./commands/env.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  env: { run: env, summary: "capture, write the run record, print shell exports" },
-  stamp: { run: stamp, summary: "capture, write the run record, print it as JSON" },
-  check: { run: check, summary: "apply the clean-tree policy only; exit 0 or 3" },
-  exec: { run: exec, summary: "check, record, run CMD with the exports, record the outcome" },
-  tag: { run: tag, summary: "annotated tag run/ID on the commit recorded for run ID" },
-  runs: { run: runs, summary: "list runs (records and run tags), newest first" },
-  show: { run: show, summary: "show one run: its record, else what its tag carries" },
-  verify: { run: verify, summary: "exit 0 if this checkout is exactly a run's code, else 3" },
-  config: { run: config, summary: "show the effective configuration and where it came from" },
-  doctor: { run: doctor, summary: "check that runprov can work here (git, repository, records)" },
+/**
+ * Every command, loaded on first use: each `load` is a dynamic `import()` of a literal
+ * specifier (so `deno compile` still bundles it), and a run only pays for the modules of
+ * the command it runs (start-up is most of a small repository's `runprov env`).
+ */
+export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  env: {
+    load: async () => (await import("./commands/env.ts")).env,
+    summary: "capture, write the run record, print shell exports",
+  },
+  stamp: {
+    load: async () => (await import("./commands/stamp.ts")).stamp,
+    summary: "capture, write the run record, print it as JSON",
+  },
+  check: {
+    load: async () => (await import("./commands/check.ts")).check,
+    summary: "apply the clean-tree policy only; exit 0 or 3",
+  },
+  exec: {
+    load: async () => (await import("./commands/exec.ts")).exec,
+    summary: "check, record, run CMD with the exports, record the outcome",
+  },
+  tag: {
+    load: async () => (await import("./commands/tag.ts")).tag,
+    summary: "annotated tag run/ID on the commit recorded for run ID",
+  },
+  runs: {
+    load: async () => (await import("./commands/runs.ts")).runs,
+    summary: "list runs (records and run tags), newest first",
+  },
+  show: {
+    load: async () => (await import("./commands/runs.ts")).show,
+    summary: "show one run: its record, else what its tag carries",
+  },
+  verify: {
+    load: async () => (await import("./commands/verify.ts")).verify,
+    summary: "exit 0 if this checkout is exactly a run's code, else 3",
+  },
+  config: {
+    load: async () => (await import("./commands/config.ts")).config,
+    summary: "show the effective configuration and where it came from",
+  },
+  doctor: {
+    load: async () => (await import("./commands/doctor.ts")).doctor,
+    summary: "check that runprov can work here (git, repository, records)",
+  },
 };
 
 /** The top-level help text. */
@@ -134,7 +160,7 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
       `commands: ${Object.keys(COMMANDS).join(", ")}`,
     );
   }
-  await checkDir(global.dir);
+  const [run] = await Promise.all([cmd.load(), checkDir(global.dir)]);
   // Global options may also follow the command (`runprov stamp -q`).
   const rest: string[] = [];
   const tail = args.slice(i + 1);
@@ -155,7 +181,7 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
       if (!global.quiet) io.stderr(`runprov: ${text}\n`);
     },
   };
-  return await cmd.run(ctx, rest);
+  return await run(ctx, rest);
 }
 
 async function checkDir(dir: string): Promise<void> {

@@ -3,10 +3,21 @@
  * trailing commas) and validation against the shipped `runprov.schema.json`, with every
  * mistake reported as `file:line:column: what was wrong, what was expected` (exit 2).
  */
-import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
-import { isAbsolute, join, resolve } from "node:path";
+import type { Node, ParseError } from "jsonc-parser";
+import { isAbsolute, join, resolve } from "./paths.ts";
 import schemaJson from "../runprov.schema.json" with { type: "json" };
 import { usageError } from "./errors.ts";
+
+type JsoncParser = typeof import("jsonc-parser");
+let jsonc: JsoncParser | null = null;
+
+/**
+ * Load the JSONC parser (an npm package: loading it costs start-up time, so only runs
+ * that have a configuration file pay for it). {@link parseConfig} needs it loaded.
+ */
+export async function loadConfigParser(): Promise<void> {
+  jsonc ??= await import("jsonc-parser");
+}
 
 /** The config file's name at the repository top. */
 export const CONFIG_FILE = "runprov.jsonc";
@@ -132,6 +143,8 @@ function typeWord(t: SchemaNode["type"]): string {
  * parseConfig('{ "policy": "strict", // comment\n }', "runprov.jsonc").config.policy; // "strict"
  */
 export function parseConfig(text: string, file: string): { config: Config; setKeys: Set<string> } {
+  if (!jsonc) throw new Error("parseConfig: call loadConfigParser() first");
+  const { parseTree, printParseErrorCode } = jsonc;
   const fail = (offset: number, what: string): never => {
     const { line, column } = lineColumn(text, offset);
     throw usageError(
@@ -302,6 +315,7 @@ export async function loadConfig(opts: {
   if (text === null || file === null) {
     return { config: defaultConfig(), file: null, fileSource: null, setKeys: new Set() };
   }
+  await loadConfigParser();
   const { config, setKeys } = parseConfig(text, file);
   return { config, file, fileSource, setKeys };
 }

@@ -2,7 +2,7 @@
  * Run history: reading the record directory, telling running from lost, and merging
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
-import { join } from "node:path";
+import { join } from "./paths.ts";
 import { createHash } from "node:crypto";
 import { parseRecord, type RunRecord } from "./record.ts";
 import type { TagRef } from "./git.ts";

@@ -27,7 +27,7 @@ import { VERSION } from "./version.ts";
 import type { Context } from "./io.ts";
 import type { OptionSpec, ParsedArgs } from "./args.ts";
 import { str } from "./args.ts";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "./paths.ts";
 import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
 import { globMatcher } from "./glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";

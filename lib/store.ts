@@ -1,5 +1,5 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
-import { dirname, join } from "node:path";
+import { dirname, join } from "./paths.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
 import { usageError } from "./errors.ts";
 

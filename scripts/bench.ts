@@ -246,11 +246,67 @@ async function gitCalls(argv: string[], cwd: string, env: Record<string, string>
   await Deno.writeTextFile(log, "");
   await timeOnce(argv, cwd, { ...env, PATH: `${bin}:${env.PATH}`, RUNPROV_BENCH_GITLOG: log });
   const lines = (await Deno.readTextFile(log)).split("\n").filter(Boolean);
-  const scans = lines.filter((l) =>
-    / status( |$)/.test(` ${l}`) || /describe.*--dirty/.test(l) ||
-    /(^| )diff( |$)/.test(l) || /(^| )diff-index( |$)/.test(l)
-  ).length;
+  // A working-tree scan: a git command that stats every tracked file (and, for status,
+  // walks the untracked ones). A diff limited by pathspecs to the paths status reported
+  // reads the index but stats only those paths: not a scan.
+  const scans = lines.filter((l) => {
+    const w = ` ${l} `;
+    if (/ (status|diff-files) /.test(w) || / describe .*--dirty/.test(w)) return true;
+    if (/ update-index .*--refresh/.test(w) || / ls-files .*(-o|--others)/.test(w)) return true;
+    if (/ (diff|diff-index) /.test(w)) return !/ --cached /.test(w) && !/ -- :\(/.test(w);
+    return false;
+  }).length;
   return { processes: lines.length, scans, lines };
+}
+
+async function loadAverage(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  return text.split(" ").slice(0, 3).join(" ") || "unknown";
+}
+
+/** The issue's targets for one repository, met or not, with the numbers. */
+function judge(
+  repo: string,
+  med: Map<string, number>,
+  n: Map<string, { processes: number; scans: number }>,
+  seed: number,
+  floor: number,
+  denoLine: number,
+): string[] {
+  const out: string[] = [];
+  const line = (ok: boolean, text: string) => out.push(`- ${ok ? "met" : "NOT met"}: ${text}`);
+  const env = med.get("runprov env")!;
+  const noRec = med.get("runprov env --no-record")!;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  if (repo === "large") {
+    line(env <= 0.6 * seed, `${repo}: env ${x(env, seed)} the seed helper (target <= 0.6x)`);
+    line(env <= 1.2 * floor, `${repo}: env ${x(env, floor)} status + deno (target <= 1.2x)`);
+  }
+  if (repo === "small") {
+    line(env <= seed, `${repo}: env ${x(env, seed)} the seed helper (target <= 1.0x)`);
+    line(env <= 2 * floor, `${repo}: env ${x(env, floor)} status + deno (target <= 2.0x)`);
+    line(
+      noRec <= seed,
+      `${repo}: env --no-record ${x(noRec, seed)} the seed helper (for comparison)`,
+    );
+  }
+  const from = med.get("runprov env --from")!;
+  line(from <= 1.2 * denoLine, `${repo}: env --from ${x(from, denoLine)} deno printing one line`);
+  for (const label of ["runprov env", "runprov env --no-record", "runprov stamp"]) {
+    const g = n.get(label)!;
+    line(
+      g.processes <= 4 && g.scans === 1,
+      `${repo}: ${label}: ${g.processes} git processes, ${g.scans} tree scan(s) (target <= 4, 1)`,
+    );
+  }
+  const runs = n.get("runprov runs");
+  if (runs) {
+    line(
+      runs.processes <= 2,
+      `${repo}: runs: ${runs.processes} git processes (locate + one for-each-ref)`,
+    );
+  }
+  return out;
 }
 
 async function main() {
@@ -273,9 +329,8 @@ async function main() {
   const onePy = join(WORK, "one_line.ts");
   await Deno.writeTextFile(onePy, 'console.log("x");\n');
   const rp = runprovArgv();
-  const denoOne = Deno.env.get("RUNPROV_BIN")
-    ? [Deno.execPath(), "run", "--quiet", ...permissions, onePy]
-    : [Deno.execPath(), "run", "--quiet", ...permissions, onePy];
+  // The floor's deno runs with runprov's own permission flags (same start-up checks).
+  const denoOne = [Deno.execPath(), "run", "--quiet", ...permissions, onePy];
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/root",
@@ -286,7 +341,9 @@ async function main() {
   };
   if (!env.DENO_DIR) delete env.DENO_DIR;
 
+  const loadBefore = await loadAverage();
   const rows: string[] = [];
+  const verdicts: string[] = [];
   const counts: string[] = [];
   for (const name of only) {
     const repo = await REPOS[name]();
@@ -296,7 +353,8 @@ async function main() {
       await sh(rp[0], [...rp.slice(1), "stamp", "--out", "-", "--run-id", "bench"], repo.dir),
     );
     const cmds: Cmd[] = [
-      { label: "runprov env", argv: [...rp, "env", "--no-record"], kind: "runprov" },
+      { label: "runprov env", argv: [...rp, "env"], kind: "runprov" },
+      { label: "runprov env --no-record", argv: [...rp, "env", "--no-record"], kind: "runprov" },
       { label: "runprov stamp", argv: [...rp, "stamp", "--out", "-"], kind: "runprov" },
       { label: "runprov env --from", argv: [...rp, "env", "--from", fromFile], kind: "runprov" },
       { label: "seed helper (python3)", argv: [python, seedPy], kind: "seed" },
@@ -331,29 +389,38 @@ async function main() {
         } | ${c.kind === "runprov" ? vsFloor.toFixed(2) + "x" : ""} |`,
       );
     }
+    const n = new Map<string, { processes: number; scans: number }>();
     for (const c of cmds.filter((c) => c.kind !== "deno")) {
-      const n = await gitCalls(c.argv, repo.dir, env);
-      counts.push(`| ${name} | ${c.label} | ${n.processes} | ${n.scans} |`);
+      const g = await gitCalls(c.argv, repo.dir, env);
+      n.set(c.label, g);
+      counts.push(`| ${name} | ${c.label} | ${g.processes} | ${g.scans} |`);
     }
+    verdicts.push(...judge(name, med, n, seed, floor, denoLine));
     console.error(`bench: measured ${name}`);
   }
   const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
     .match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
   const gitVersion = (await sh("git", ["--version"], ROOT)).trim();
   const pyVersion = (await sh(python, ["--version"], ROOT)).trim();
+  const loadAfter = await loadAverage();
   const md = `# runprov benchmark
 
 Machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${cpu}.
 Versions: Deno ${Deno.version.deno}, ${gitVersion}, ${pyVersion}; runprov run as
 \`${Deno.env.get("RUNPROV_BIN") ? "compiled binary" : "deno run <permissions> main.ts"}\`.
-Date: ${new Date().toISOString().slice(0, 10)}.
+Date: ${new Date().toISOString().slice(0, 10)}. Load average (1/5/15 min) before: ${loadBefore};
+after: ${loadAfter} (the machine was shared: medians of rotated rounds, not minima).
 
 Method: ${warmup} warm-up runs of every command, then ${rounds} rounds in which every
 command runs once, in a rotated order; medians in ms. "vs seed" divides by the seed's
 Python helper (Patterns 1 and 2 as written: \`rev-parse HEAD\`, \`rev-parse --short HEAD\`,
 \`status --porcelain\`, \`describe --always --dirty --tags\`). "vs floor" divides by
 \`git status --porcelain=v2 -z\` + deno printing one line (for \`env --from\`: by deno
-printing one line alone). runprov runs with RUNPROV_POLICY=off; \`env\` uses --no-record.
+printing one line alone); the deno one-liner runs with runprov's permission flags.
+runprov runs with RUNPROV_POLICY=off; \`env\` writes its record (and the patch of the
+dirty tree), \`env --no-record\` and \`stamp --out -\` write nothing.
+A "tree scan" is a git command that stats every tracked file (status, describe --dirty,
+an unrestricted diff/diff-index/diff-files); a diff limited to the paths status reported is not.
 Repositories (bench/work/, generated with git fast-import): small = 50 files, one edited;
 large = 100,000 files in 1,000 directories, one edited; deep = 50,000 commits, no tags;
 tags = 50 files and 10,000 annotated \`run/*\` tags (loose refs).
@@ -367,6 +434,10 @@ Git processes and working-tree scans per command (counted with a logging \`git\`
 | repo | command | git processes | tree scans |
 | --- | --- | ---: | ---: |
 ${counts.join("\n")}
+
+Targets (issue 9), judged on the medians above:
+
+${verdicts.join("\n")}
 `;
   console.log(md);
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });

@@ -4,7 +4,9 @@
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import schema from "../runprov.schema.json" with { type: "json" };
-import { defaultConfig, lineColumn, parseConfig } from "../lib/config.ts";
+import { defaultConfig, lineColumn, loadConfigParser, parseConfig } from "../lib/config.ts";
+
+await loadConfigParser();
 
 type Json = unknown;
 type Schema = Record<string, Json>;

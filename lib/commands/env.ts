@@ -1,5 +1,5 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../paths.ts";
 import { parseCommandArgs, str } from "../args.ts";
 import { planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
 import { usageError } from "../errors.ts";

@@ -10,7 +10,6 @@ import { inheritedRun } from "../nested.ts";
 import { supervise } from "../supervise.ts";
 import type { RunRecord } from "../record.ts";
 import { renderError, usageError } from "../errors.ts";
-import { tagOutcome, tagRun } from "../tagrun.ts";
 import { resolveTagSettings } from "../tags.ts";
 import type { Context } from "../io.ts";
 
@@ -175,6 +174,8 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   if (values.tag && final.status === "succeeded") {
     // A failed tag or push is reported but never hides the child's exit code.
     try {
+      // Tagging (and its hashing, node:crypto) loads only when a run is tagged.
+      const { tagOutcome, tagRun } = await import("../tagrun.ts");
       const settings = resolveTagSettings(config?.config);
       const res = await tagRun(gitFor(ctx), final, settings, {
         now: ctx.io.now(),

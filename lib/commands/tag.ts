@@ -1,5 +1,5 @@
 /** `runprov tag --run ID`: the run's annotated tag on the run's own commit. */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../paths.ts";
 import { parseCommandArgs, splitPush, str } from "../args.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { configFor, gitFor, resolvePolicy } from "../session.ts";

@@ -1,5 +1,5 @@
 /** `runprov verify ID|FILE`: does this checkout hold exactly the code of that run? */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../paths.ts";
 import { parseCommandArgs } from "../args.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { gitFor } from "../session.ts";
