@@ -324,18 +324,21 @@ export interface CommandCase {
 /** Commands run concurrently while commits land (each writes the record of `runId`). */
 export const LOAD_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands that all ranks run with the same `--run-id`. */
 export const SHARED_ID_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands SIGKILLed at random moments (exec: the parent, its child sleeps briefly). */
 export const KILL_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "sleep", "0.1"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /**
@@ -345,17 +348,24 @@ export const KILL_COMMANDS: CommandCase[] = [
 export const WRITE_FAULT_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "touch", "CANARY"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands that must give up on a hung git (exit 4 strict; `sha` unknown under warn). */
 export const GIT_HANG_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands whose every output must be free of remote credentials. */
 export const SECRET_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
+  { name: "show", argv: (id) => ["show", id] },
+  { name: "runs", argv: () => ["runs"] },
+  { name: "verify", argv: (id) => ["verify", id] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
+  { name: "check", argv: () => ["check"] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "env"] },
   { name: "doctor", argv: () => ["doctor"] },
   { name: "doctor --json", argv: () => ["doctor", "--json"] },
@@ -366,10 +376,12 @@ export const NO_PROGRAM_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
   { name: "doctor", argv: () => ["doctor"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
+  { name: "check", argv: () => ["check"] },
 ];
 
 /** Commands fed malformed flags (clear error, exit 2, no stack trace). */
-export const MALFORMED_COMMANDS: string[][] = [["stamp"], ["exec"]];
+export const MALFORMED_COMMANDS: string[][] = [["stamp"], ["exec"], ["env"], ["check"]];
 
 // ---------------------------------------------------------------------------------------
 // Scenarios
