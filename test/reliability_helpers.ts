@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { parseRecord } from "../lib/record.ts";
 import type { StatusEntry, StatusReport } from "../lib/porcelain.ts";
 import { run, Sandbox } from "./helpers.ts";
+import { type Case, CASES as SHELL_CASES, checkCase } from "./shell_matrix.ts";
+import { which } from "./hostile.ts";
 
 // ---------------------------------------------------------------------------------------
 // Seeded randomness (no dependencies)
@@ -811,4 +813,182 @@ export async function malformedScenario(
   } finally {
     await sb.cleanup();
   }
+}
+
+/**
+ * A random value of valid code points for the quoting fuzz: nasty ASCII, controls, C1,
+ * BMP and astral characters (never NUL, U+FFFD or a surrogate, which every format refuses).
+ */
+export function randomCodePointValue(rng: Rng, maxLen = 24): string {
+  const n = rng.int(0, maxLen);
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const k = rng.int(0, 9);
+    let cp: number;
+    if (k < 3) cp = rng.pick([...NASTY_CHARS]).codePointAt(0)!;
+    else if (k < 5) cp = rng.pick([...PLAIN_CHARS]).codePointAt(0)!;
+    else if (k === 5) cp = rng.int(1, 0x1f);
+    else if (k === 6) cp = rng.pick([0x7f, rng.int(0x80, 0x9f), 0xa0, 0xad, 0xfeff, 0xfffe]);
+    else if (k === 7) cp = rng.int(0xa0, 0xffff);
+    else if (k === 8) cp = rng.int(0x10000, 0x10ffff);
+    else cp = rng.pick([0xf600, 0xf6ff, 0xf700, rng.int(0xe000, 0xf8ff)]);
+    if ((cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfffd) cp = 0x78;
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+}
+
+/** `count` distinct seeded random values of {@link randomCodePointValue}. */
+export function quotingCorpus(count: number, seed: number): string[] {
+  const rng = new Rng(seed);
+  const seen = new Set<string>();
+  while (seen.size < count) seen.add(randomCodePointValue(rng));
+  return [...seen];
+}
+
+/** Shell formats whose output is one line of `;`-terminated statements. */
+export const SHELL_FORMATS = ["sh", "bash", "zsh", "fish", "tcsh", "pwsh"] as const;
+
+/** What a render must not contain outside quoting, per format (glob and expansion chars). */
+function unquotedRest(format: string, text: string): string {
+  switch (format) {
+    case "sh": // octal printf arguments; `${K%x}` is the only brace use
+      return text.replace(/\$\{V\d+%x\}/g, "").replace(/\$\(printf '[^']*'\)/g, "");
+    case "bash":
+    case "zsh":
+      return text.replace(/\$'[^']*'/g, "");
+    case "fish":
+      return text.replace(/'(?:[^'\\]|\\.)*'/g, "");
+    case "tcsh":
+      // Single quotes may hold printable ASCII except ' ! { } * ? [ \ (tcsh expands those).
+      return text.replace(/"`printf '[^']*'`"/g, "").replace(/'[^'!{}*?[\\\s]*'/g, "");
+    default: // pwsh assigns without globbing; its `[char]` casts are code
+      return text.replace(/'(?:[^']|'')*'|"(?:[^"`]|`.)*"/g, "").replace(
+        /\[char\]0x[0-9A-F]+/g,
+        "",
+      );
+  }
+}
+
+/**
+ * Pure properties of `cases` random values through every shell format: the render is one
+ * line, each variable one `;`-terminated statement, no raw control character, and no glob
+ * or expansion character outside the format's quoting. Values a format refuses must be
+ * exactly those it documents (tcsh: CR/LF).
+ */
+export function fuzzQuoting(
+  cases: number,
+  seed: number,
+  render: (format: string, vars: [string, string][]) => string,
+): Figures {
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  const t0 = performance.now();
+  for (let i = 0; i < cases; i++) {
+    const vars: [string, string][] = Array.from(
+      { length: rng.int(1, 3) },
+      (_, k) => [`V${k}`, randomCodePointValue(rng)],
+    );
+    for (const format of SHELL_FORMATS) {
+      const label = `case ${i} ${format} ${JSON.stringify(vars)}`;
+      let text: string;
+      try {
+        text = render(format, vars);
+      } catch (err) {
+        const allowed = format === "tcsh" && vars.some(([, v]) => /[\r\n]/.test(v));
+        if (!allowed) failures.push(`${label}: refused: ${(err as Error).message}`);
+        continue;
+      }
+      if (!text.endsWith(";\n") || text.indexOf("\n") !== text.length - 1) {
+        failures.push(`${label}: not one ;-terminated line: ${JSON.stringify(text)}`);
+      }
+      // deno-lint-ignore no-control-regex
+      if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text.slice(0, -1))) {
+        // fish and pwsh keep C1 characters raw inside quotes; C0 never appears raw.
+        if (
+          format !== "fish" && format !== "pwsh" || /[\u0000-\u001f\u007f]/.test(text.slice(0, -1))
+        ) {
+          failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
+        }
+      }
+      const statements = text.slice(0, -1).split(/;\s?/).filter((s) =>
+        /^(export |setenv |set -gx |\$env:|V\d+=)/.test(s)
+      );
+      const want = format === "sh" ? vars.length * 1 : vars.length;
+      const exported = statements.filter((s) => !/^V\d+=/.test(s) || format !== "sh").length;
+      if (format !== "sh" && exported !== want) {
+        failures.push(`${label}: ${exported} statements for ${want} variables: ${text}`);
+      }
+      const rest = unquotedRest(format, text).replaceAll("=''", "=");
+      const bad = format === "pwsh" ? /[`$](?!env:V\d+=)/ : /[*?[\]{}~$`"'|&<>()#]/;
+      const restNoNames = format === "pwsh" ? rest.replace(/\$env:V\d+=/g, "") : rest;
+      if (bad.test(restNoNames) || /[^\x20-\x7e\n]/.test(rest)) {
+        failures.push(`${label}: unquoted special character in ${JSON.stringify(rest)}`);
+      }
+    }
+  }
+  return {
+    scenario: "fuzz: shell quoting (pure)",
+    tried: `${cases} random sets of valid code points (seed ${seed}) rendered in ` +
+      `${SHELL_FORMATS.join("/")}: one ;-terminated line, nothing special unquoted`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** One shell matrix case per shell, each in its riskiest mode, for the quoting fuzz. */
+export const QUOTING_SHELL_CASES: Case[] = [
+  "dash --format sh: eval $(…)",
+  'bash --format bash (failglob): eval "$(…)"',
+  "zsh --format sh (emulate sh): eval $(…)",
+  "busybox --format sh: eval $(…)",
+  "fish: runprov env --format fish | source",
+  'tcsh: eval "`runprov env --format tcsh`"',
+].map((name) => {
+  const c = SHELL_CASES.find((c) => c.name === name);
+  if (!c) throw new Error(`no shell matrix case ${name}`);
+  return c;
+});
+
+/**
+ * Values per shell case: RELIABILITY_SHELL_VALUES (2000) where the format needs no
+ * process per value (bash `$'…'`, fish), a tenth of it where each value is a
+ * `$(printf …)` or backquote fork (sh, tcsh), unless RELIABILITY_SHELL_VALUES_FORKING is set.
+ */
+export function shellValues(c: Case): number {
+  const n = knob("RELIABILITY_SHELL_VALUES", 2000);
+  if (c.format === "bash" || c.format === "fish") return n;
+  return knob("RELIABILITY_SHELL_VALUES_FORKING", Math.max(1, Math.floor(n / 10)));
+}
+
+/** QUOTING_SHELL_CASES through the real shells with seeded random values. */
+export async function quotingShellScenario(seed: number): Promise<Figures> {
+  const failures: Failures = [];
+  const t0 = performance.now();
+  const tried: string[] = [];
+  let cases = 0;
+  for (const c of QUOTING_SHELL_CASES) {
+    const path = which(c.shell);
+    if (path === null) {
+      failures.push(`${c.shell} is not installed`);
+      continue;
+    }
+    const n = shellValues(c);
+    cases += n;
+    tried.push(`${n} ${c.name}`);
+    try {
+      await checkCase(c, path, quotingCorpus(n, seed));
+    } catch (err) {
+      failures.push(`${c.name}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    scenario: "fuzz: shell quoting (real shells)",
+    tried: `random values of valid code points (seed ${seed}) evaluated, each shell once for ` +
+      `all its values, in a booby-trapped directory: ${tried.join("; ")}`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
