@@ -902,12 +902,13 @@ export function fuzzQuoting(
       if (!text.endsWith(";\n") || text.indexOf("\n") !== text.length - 1) {
         failures.push(`${label}: not one ;-terminated line: ${JSON.stringify(text)}`);
       }
+      // C0 never appears raw; fish and pwsh keep C1 characters raw inside quotes.
+      const line = text.slice(0, -1);
       // deno-lint-ignore no-control-regex
-      if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text.slice(0, -1))) {
-        // fish and pwsh keep C1 characters raw inside quotes; C0 never appears raw.
-        if (
-          format !== "fish" && format !== "pwsh" || /[\u0000-\u001f\u007f]/.test(text.slice(0, -1))
-        ) {
+      const c0 = /[\u0000-\u001f\u007f]/.test(line);
+      // deno-lint-ignore no-control-regex
+      const c1 = /[\u0080-\u009f]/.test(line);
+      if (c0 || c1 && format !== "fish" && format !== "pwsh") {
           failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
         }
       }
