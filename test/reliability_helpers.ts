@@ -909,16 +909,20 @@ export function fuzzQuoting(
       // deno-lint-ignore no-control-regex
       const c1 = /[\u0080-\u009f]/.test(line);
       if (c0 || c1 && format !== "fish" && format !== "pwsh") {
-          failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
-        }
+        failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
       }
-      const statements = text.slice(0, -1).split(/;\s?/).filter((s) =>
-        /^(export |setenv |set -gx |\$env:|V\d+=)/.test(s)
-      );
-      const want = format === "sh" ? vars.length * 1 : vars.length;
-      const exported = statements.filter((s) => !/^V\d+=/.test(s) || format !== "sh").length;
-      if (format !== "sh" && exported !== want) {
-        failures.push(`${label}: ${exported} statements for ${want} variables: ${text}`);
+      const starts: Record<string, (n: string) => string> = {
+        sh: (n) => `export ${n};`,
+        bash: (n) => `export ${n}=`,
+        zsh: (n) => `export ${n}=`,
+        fish: (n) => `set -gx ${n} `,
+        tcsh: (n) => `setenv ${n} `,
+        pwsh: (n) => `$env:${n}=`,
+      };
+      for (const [n] of vars) {
+        if (text.split(starts[format](n)).length !== 2) {
+          failures.push(`${label}: not exactly one statement for ${n}: ${text}`);
+        }
       }
       const rest = unquotedRest(format, text).replaceAll("=''", "=");
       const bad = format === "pwsh" ? /[`$](?!env:V\d+=)/ : /[*?[\]{}~$`"'|&<>()#]/;
