@@ -16,6 +16,7 @@ import {
   seedFromEnv,
   slowGitPath,
   stackLines,
+  tagKillScenario,
   tempFiles,
   WRITE_FAULT_COMMANDS,
 } from "./reliability_helpers.ts";
@@ -30,6 +31,11 @@ if (MOUNT_PROBLEM) console.error(`faults: skipping mount-based tests: ${MOUNT_PR
 
 Deno.test("faults: SIGKILL at random moments leaves only complete records and no stale temps", async () => {
   const fig = await killScenario(knob("RELIABILITY_KILLS", 40), seedFromEnv());
+  assertEquals(fig.failures, []);
+});
+
+Deno.test("faults: SIGKILL of tag (alone or with its git) leaves no half-made tag; a rerun succeeds", async () => {
+  const fig = await tagKillScenario(knob("RELIABILITY_TAG_KILLS", 30), seedFromEnv());
   assertEquals(fig.failures, []);
 });
 

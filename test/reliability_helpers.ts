@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { parseRecord } from "../lib/record.ts";
 import type { StatusEntry, StatusReport } from "../lib/porcelain.ts";
-import { run, Sandbox } from "./helpers.ts";
+import { run, runprovArgv, Sandbox } from "./helpers.ts";
 import { type Case, CASES as SHELL_CASES, checkCase } from "./shell_matrix.ts";
 import { which } from "./hostile.ts";
 
@@ -1124,6 +1124,136 @@ export async function runsScaleScenario(tags: number, records: number): Promise<
       cases: tags + records,
       failures,
       seconds: seconds + runsSeconds,
+    };
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+/** Files named `*.lock` under `dir` (recursively), relative to it. */
+async function lockFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const rel = prefix + e.name;
+      if (e.isDirectory) out.push(...await lockFiles(join(dir, e.name), rel + "/"));
+      else if (e.name.endsWith(".lock")) out.push(rel);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out;
+}
+
+/**
+ * SIGKILL `runprov tag --run ID` at seeded random moments, `kills` times: half the time
+ * runprov alone, half its whole process group with git (as a scheduler does). Afterwards
+ * `git fsck` is clean, every `run/*` tag is a complete annotated tag on the recorded
+ * commit, no ref lock is left, and rerunning `tag` succeeds for every killed run.
+ */
+export async function tagKillScenario(kills: number, seed: number, parallel = 2): Promise<Figures> {
+  const sb = await Sandbox.create();
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  try {
+    const made = await sb.runprov(["stamp", "--run-id", "template"]);
+    if (made.code !== 0) throw new Error(`stamp: ${made.stderr}`);
+    const head = (await sb.git("rev-parse", "HEAD")).trim();
+    const template = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "template.json")));
+    for (let i = 0; i < kills; i++) {
+      const rec = { ...template, run_id: `tk-${i}` };
+      await Deno.writeTextFile(
+        join(runsDir(sb), `tk-${i}.json`),
+        JSON.stringify(rec, null, 2) + "\n",
+      );
+    }
+    const setsid = which("setsid");
+    const spawn = (id: string) => {
+      if (!setsid) return sb.spawnRunprov(["tag", "--run", id]);
+      // A new session: the process group is runprov and its git children.
+      return new Deno.Command(setsid, {
+        args: [...runprovArgv(), "tag", "--run", id],
+        cwd: sb.dir,
+        env: sb.env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    };
+    // Calibrate: the lifetime of an unkilled tag.
+    const t0 = performance.now();
+    const cal = await sb.runprov(["tag", "--run", "template"]);
+    if (cal.code !== 0) throw new Error(`tag: ${cal.stderr}`);
+    const life = performance.now() - t0;
+    let killed = 0, groups = 0;
+    const [, seconds] = await timed(async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: parallel }, async () => {
+        while (next < kills) {
+          const i = next++;
+          const group = setsid !== null && rng.chance(0.5);
+          const child = spawn(`tk-${i}`);
+          // Two at once run slower than the lone calibration run: spread up to 1.6 lifetimes.
+          const at = rng.chance(0.5) ? rng.next() * 1.6 : 0.7 + rng.next() * 0.9;
+          await new Promise((r) => setTimeout(r, at * life));
+          try {
+            if (group) {
+              Deno.kill(-child.pid, "SIGKILL");
+              groups++;
+            } else child.kill("SIGKILL");
+          } catch { /* finished before the kill */ }
+          if ((await child.output()).signal === "SIGKILL") killed++;
+        }
+      }));
+      // Orphaned git children (runprov killed alone) finish on their own.
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const fsck = await run("git", ["fsck", "--no-dangling", "--no-progress"], {
+      cwd: sb.dir,
+      env: sb.env,
+    });
+    if (fsck.code !== 0 || /error|missing|broken/i.test(fsck.stdout + fsck.stderr)) {
+      failures.push(`git fsck: exit ${fsck.code}: ${(fsck.stdout + fsck.stderr).slice(0, 500)}`);
+    }
+    const refs = (await sb.git(
+      "for-each-ref",
+      "--format=%(refname) %(objecttype) %(*objectname) %(contents:subject)",
+      "refs/tags/run/",
+    )).split("\n").filter(Boolean);
+    let before = 0;
+    for (const line of refs) {
+      const [ref, type, peeled] = line.split(" ");
+      if (!ref.startsWith("refs/tags/run/tk-")) continue;
+      before++;
+      if (type !== "tag" || peeled !== head) failures.push(`half-made tag: ${line}`);
+    }
+    const locks = await lockFiles(join(sb.dir, ".git", "refs"));
+    if (locks.length) failures.push(`ref locks left: ${locks.join(", ")}`);
+    // Rerunning tag succeeds for every run, killed or not.
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < kills) {
+        const i = next++;
+        const r = await sb.runprov(["tag", "--run", `tk-${i}`]);
+        if (r.code !== 0) failures.push(`rerun tag tk-${i}: exit ${r.code}: ${r.stderr.trim()}`);
+      }
+    }));
+    const after =
+      (await sb.git("for-each-ref", "--format=%(objecttype) %(*objectname)", "refs/tags/run/"))
+        .split("\n").filter((l) => l === `tag ${head}`).length;
+    if (after !== kills + 1) {
+      failures.push(`${after} complete run tags after reruns, want ${kills + 1}`);
+    }
+    return {
+      scenario: "SIGKILL tag",
+      tried: `${kills} SIGKILLs of tag --run at random moments (seed ${seed}; ${groups} of the ` +
+        `whole process group with git): ${killed} killed mid-run, ${before} tags made (all ` +
+        `complete, annotated, on the recorded commit), git fsck clean, no ref lock left, ` +
+        `every rerun of tag exit 0`,
+      cases: kills,
+      failures,
+      seconds,
     };
   } finally {
     await sb.cleanup();
