@@ -146,16 +146,15 @@ export interface ConfiguredCapture {
 /**
  * The config's `git_timeout` for the first git call (`rev-parse`, which runs before the
  * repository top is known): read from `--config`/`RUNPROV_CONFIG`, else from `runprov.jsonc`
- * in the nearest directory upwards holding `.git`. Null when RUNPROV_GIT_TIMEOUT is set,
- * when GIT_DIR/GIT_WORK_TREE relocate the repository, or when nothing readable sets it
- * (the config is read again, properly, once git has named the top).
+ * in the nearest directory upwards holding `.git` (runprov drops inherited GIT_DIR and
+ * GIT_WORK_TREE, so that is where git looks too). Null when RUNPROV_GIT_TIMEOUT is set or
+ * nothing readable sets it (the config is read again, properly, once git named the top).
  */
 export async function earlyGitTimeoutMs(ctx: Context): Promise<number | null> {
   const env = ctx.io.env;
   if (env.RUNPROV_GIT_TIMEOUT) return null;
   let root: string | null = null;
   if (!ctx.global.config && !env.RUNPROV_CONFIG) {
-    if (env.GIT_DIR || env.GIT_WORK_TREE) return null;
     for (let dir = resolve(ctx.io.cwd);; dir = dirname(dir)) {
       if (await Deno.lstat(join(dir, ".git")).then(() => true, () => false)) {
         root = dir;
