@@ -39,6 +39,25 @@ Deno.test("faults: SIGKILL of tag (alone or with its git) leaves no half-made ta
   assertEquals(fig.failures, []);
 });
 
+Deno.test("faults: a ref lock left by a killed git makes tag exit 5 saying how to remove it", async () => {
+  await withSandbox(async (sb) => {
+    assertEquals((await sb.runprov(["stamp", "--run-id", "locked"])).code, 0);
+    const lock = join(sb.dir, ".git", "refs", "tags", "run", "locked.lock");
+    await Deno.mkdir(join(lock, ".."), { recursive: true });
+    await Deno.writeTextFile(lock, "");
+    const r = await sb.runprov(["tag", "--run", "locked"]);
+    assertEquals(r.code, 5, r.stderr);
+    assertMatch(r.stderr, /its ref is locked \(refs\/tags\/run\/locked\.lock exists/);
+    assertMatch(
+      r.stderr,
+      /^hint: .*rm "\$\(git rev-parse --git-path refs\/tags\/run\/locked\.lock\)"/m,
+    );
+    assertEquals(stackLines(r.stderr), []);
+    await Deno.remove(lock);
+    assertEquals((await sb.runprov(["tag", "--run", "locked"])).code, 0);
+  });
+});
+
 Deno.test("faults: a stale temp file is removed by the next write, a fresh one is kept", async () => {
   const dir = await Deno.makeTempDir();
   try {
