@@ -691,7 +691,7 @@ export function figuresTable(rows: Figures[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.tried} | ${r.cases} | ${r.failures.length} | ${
+      `| ${r.scenario} | ${r.tried.replaceAll("|", "\\|")} | ${r.cases} | ${r.failures.length} | ${
         r.seconds.toFixed(1)
       } |`,
     );
