@@ -906,7 +906,6 @@ export function fuzzQuoting(
       const line = text.slice(0, -1);
       // deno-lint-ignore no-control-regex
       const c0 = /[\u0000-\u001f\u007f]/.test(line);
-      // deno-lint-ignore no-control-regex
       const c1 = /[\u0080-\u009f]/.test(line);
       if (c0 || c1 && format !== "fish" && format !== "pwsh") {
         failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
