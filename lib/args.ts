@@ -179,6 +179,10 @@ export function parseCommandArgs(
       .replace(/^Unknown option '([^']*)'.*$/s, "unknown option $1")
       .replace(/\. To specify a positional argument starting with a '-'.*$/s, "")
       .replace(/^Option '([^']*)' argument missing$/s, "option $1 needs a value")
+      .replace(
+        /^Option '([^']*)' argument is ambiguous\..*$/s,
+        "option $1 needs a value; for one starting with '-', write $1=VALUE",
+      )
       .replace(/^Unexpected argument '([^']*)'.*$/s, "unexpected argument '$1'")
       // An argv string can be 128 KiB: never repeat one whole.
       .replace(

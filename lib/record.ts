@@ -3,6 +3,7 @@ import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
 import { RunprovError, usageError } from "./errors.ts";
+import { jsonErrorOffset } from "./jsonpos.ts";
 import { Exit } from "./errors.ts";
 
 export const SCHEMA = "runprov.run/1";
@@ -72,6 +73,22 @@ export function serializeRecord(record: RunRecord): string {
 }
 
 /**
+ * Where `text` stops being JSON, as words safe to print: the file's own bytes (binary,
+ * terminal escapes) never reach the message.
+ *
+ * @example
+ * jsonSyntaxProblem('{"a":\n  x}'); // "not valid JSON at line 2, column 3"
+ */
+export function jsonSyntaxProblem(text: string): string {
+  if (text.trim() === "") return "the file is empty";
+  const offset = jsonErrorOffset(text) ?? 0;
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+  return `not valid JSON at line ${line}, column ${column}`;
+}
+
+/**
  * Parse and check a stored record (`--from FILE`). Anything that is not a runprov record
  * of a known schema is a usage error naming the file.
  */
@@ -79,9 +96,9 @@ export function parseRecord(text: string, source: string): RunRecord {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (err) {
+  } catch {
     throw usageError(
-      `${source} is not a runprov record: not valid JSON (${(err as Error).message})`,
+      `${source} is not a runprov record: ${jsonSyntaxProblem(text)}`,
       "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
     );
   }

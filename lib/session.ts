@@ -109,7 +109,8 @@ function checkMode(value: string, source: string): PolicyMode {
 export function gitTimeoutMs(env: Record<string, string>): number {
   const raw = env.RUNPROV_GIT_TIMEOUT;
   if (raw === undefined || raw === "") return DEFAULT_GIT_TIMEOUT_MS;
-  const n = Number(raw);
+  // Decimal seconds only: Number() would also take "0x10", "0b1" and "1e3".
+  const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
     throw usageError(
       `invalid RUNPROV_GIT_TIMEOUT ${shown(raw)}`,
@@ -149,6 +150,35 @@ export interface ConfiguredCapture {
 }
 
 /**
+ * The config's `git_timeout` for the first git call (`rev-parse`, which runs before the
+ * repository top is known): read from `--config`/`RUNPROV_CONFIG`, else from `runprov.jsonc`
+ * in the nearest directory upwards holding `.git` (runprov drops inherited GIT_DIR and
+ * GIT_WORK_TREE, so that is where git looks too). Null when RUNPROV_GIT_TIMEOUT is set or
+ * nothing readable sets it (the config is read again, properly, once git named the top).
+ */
+export async function earlyGitTimeoutMs(ctx: Context): Promise<number | null> {
+  const env = ctx.io.env;
+  if (env.RUNPROV_GIT_TIMEOUT) return null;
+  let root: string | null = null;
+  if (!ctx.global.config && !env.RUNPROV_CONFIG) {
+    for (let dir = resolve(ctx.io.cwd);; dir = dirname(dir)) {
+      if (await Deno.lstat(join(dir, ".git")).then(() => true, () => false)) {
+        root = dir;
+        break;
+      }
+      if (dirname(dir) === dir) return null;
+    }
+  }
+  try {
+    const loaded = await configFor(ctx, root);
+    if (!loaded.setKeys.has("git_timeout")) return null;
+    return Math.round(loaded.config.git_timeout * 1000);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Capture with the configuration applied. The config file is read once, right after
  * `git rev-parse` located the repository top and before the status scan (its `untracked`,
  * `ignore`, `tag.prefix`, `dir` and `git_timeout` shape the capture); outside a repository
@@ -156,6 +186,8 @@ export interface ConfiguredCapture {
  */
 export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
   const git = gitFor(ctx);
+  const early = await earlyGitTimeoutMs(ctx);
+  if (early !== null) git.timeoutMs = early;
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
     prepare: async (info: Location) => {

@@ -136,9 +136,11 @@ export async function tagRun(
   }
   if (state === null) {
     throw new RunprovError(
-      `cannot create tag ${name}: git reports it exists but it cannot be read`,
+      `cannot create tag ${name}: its ref is locked (refs/tags/${name}.lock exists: another ` +
+        "git is writing it, or a git killed while writing it left the lock behind)",
       Exit.tag,
-      `inspect it with: git show-ref ${name}`,
+      `if no git is running in this repository, remove the lock and retry: ` +
+        `rm "$(git rev-parse --git-path refs/tags/${name}.lock)"`,
     );
   }
   const result: TagRunResult = {

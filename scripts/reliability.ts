@@ -3,29 +3,40 @@
  * the figures as a Markdown table, also written to bench/reliability.md.
  *
  * Sizes (env): RELIABILITY_LOAD_RUNS (64), RELIABILITY_LOAD_COMMITS (200),
- * RELIABILITY_SHARED_WRITERS (64), RELIABILITY_KILLS (200), RELIABILITY_FUZZ_CASES (20000),
- * RELIABILITY_SEED (8). The fault-condition and hostile-input tests run as they do in the
+ * RELIABILITY_SHARED_WRITERS (64), RELIABILITY_KILLS (200), RELIABILITY_TAG_KILLS (200),
+ * RELIABILITY_RUN_TAGS (10000), RELIABILITY_RUN_RECORDS (1000), RELIABILITY_FUZZ_CASES (20000),
+ * RELIABILITY_SHELL_VALUES (2000; RELIABILITY_SHELL_VALUES_FORKING 1000 for formats that fork
+ * per value), RELIABILITY_SEED (8). The fault-condition and hostile-input tests run as they do in the
  * suite (test/faults_test.ts, test/hostile_test.ts) and are counted by test.
  */
 import { join } from "node:path";
 import { parsePorcelainV2 } from "../lib/porcelain.ts";
 import { redactText, redactUrl } from "../lib/redact.ts";
+import { renderExports } from "../lib/formats/index.ts";
 import {
   type Figures,
   figuresTable,
   fuzzPorcelain,
+  fuzzQuoting,
   fuzzRedaction,
   killScenario,
   knob,
   loadScenario,
   malformedScenario,
+  quotingShellScenario,
+  runsScaleScenario,
   seedFromEnv,
   sharedIdScenario,
+  tagKillScenario,
 } from "../test/reliability_helpers.ts";
 import { ROOT } from "../test/helpers.ts";
 
 const seed = seedFromEnv();
 const fuzzCases = knob("RELIABILITY_FUZZ_CASES", 20_000);
+// Full size for the shells that fork per value (sh's $(printf), tcsh's backquotes).
+if (!Deno.env.get("RELIABILITY_SHELL_VALUES_FORKING")) {
+  Deno.env.set("RELIABILITY_SHELL_VALUES_FORKING", "1000");
+}
 const rows: Figures[] = [];
 
 function report(f: Figures): void {
@@ -69,25 +80,48 @@ report(
 );
 report(await sharedIdScenario(knob("RELIABILITY_SHARED_WRITERS", 64)));
 report(await killScenario(knob("RELIABILITY_KILLS", 200), seed));
+report(await tagKillScenario(knob("RELIABILITY_TAG_KILLS", 200), seed));
+report(
+  await runsScaleScenario(
+    knob("RELIABILITY_RUN_TAGS", 10_000),
+    knob("RELIABILITY_RUN_RECORDS", 1000),
+  ),
+);
 report(
   await testFiles(
     "write faults, hung git",
     "record dir read-only (ro tmpfs), disk full (16k tmpfs), --out a directory, record path a " +
-      "directory, .runprov a file (stamp, exec): exit 2, other record byte-identical; git that " +
-      "hangs (stamp, exec): killed after RUNPROV_GIT_TIMEOUT, exit 4 strict, sha unknown warn",
+      "directory, .runprov a file (stamp, exec, env): exit 2, other record byte-identical; git that " +
+      "hangs (stamp, exec, env): killed after RUNPROV_GIT_TIMEOUT, exit 4 strict, sha unknown warn",
     ["test/faults_test.ts"],
     "/read-only|full disk|directory|being a file|hung git|stale temp file is removed/",
   ),
 );
 report(fuzzPorcelain(fuzzCases, seed, parsePorcelainV2));
 report(fuzzRedaction(fuzzCases, seed + 1, redactUrl, redactText));
+report(fuzzQuoting(fuzzCases, seed + 2, renderExports));
+report(await quotingShellScenario(seed + 3));
 report(await malformedScenario());
+report(
+  await testFiles(
+    "malformed config and input",
+    "truncated, binary and NUL-holding runprov.jsonc; --from a non-JSON file, package.json, a " +
+      "W&B config, an empty file, random bytes, terminal escapes, a directory; 11 garbage " +
+      "RUNPROV_GIT_TIMEOUT values; absurd runs/tag/show/verify/env values; git_timeout from " +
+      "runprov.jsonc bounding the first git call of a hung git",
+    ["test/malformed_test.ts"],
+    "/malformed/",
+  ),
+);
 report(
   await testFiles(
     "hostile repositories",
     "7 credential placements (user:pass, token-only, x-access-token, oauth2, pushurl, insteadOf, " +
-      "scp token) x stamp/exec/doctor, warn and strict, grepped in stdout, stderr, .runprov; " +
-      "fsmonitor, hooks, sshCommand, filters, textconv: no program runs; 1 MB of refs; " +
+      "scp token) x stamp/show/runs/verify/env/check/exec/doctor, warn and strict, grepped in " +
+      "stdout, stderr, .runprov; tag messages and tag --push output (pushed to a local bare " +
+      "remote, refused by a dead one); " +
+      "fsmonitor, hooks, sshCommand, filters, textconv: no program runs (stamp/exec/doctor/env/" +
+      "check); 1 MB of refs; " +
       "paths with newlines, tabs, quotes round-trip",
     ["test/hostile_test.ts"],
     "/secret|name programs|huge --name|1 MB|round-trip|filter drivers/",

@@ -16,6 +16,7 @@ import {
   seedFromEnv,
   slowGitPath,
   stackLines,
+  tagKillScenario,
   tempFiles,
   WRITE_FAULT_COMMANDS,
 } from "./reliability_helpers.ts";
@@ -31,6 +32,30 @@ if (MOUNT_PROBLEM) console.error(`faults: skipping mount-based tests: ${MOUNT_PR
 Deno.test("faults: SIGKILL at random moments leaves only complete records and no stale temps", async () => {
   const fig = await killScenario(knob("RELIABILITY_KILLS", 40), seedFromEnv());
   assertEquals(fig.failures, []);
+});
+
+Deno.test("faults: SIGKILL of tag (alone or with its git) leaves no half-made tag; a rerun succeeds", async () => {
+  const fig = await tagKillScenario(knob("RELIABILITY_TAG_KILLS", 30), seedFromEnv());
+  assertEquals(fig.failures, []);
+});
+
+Deno.test("faults: a ref lock left by a killed git makes tag exit 5 saying how to remove it", async () => {
+  await withSandbox(async (sb) => {
+    assertEquals((await sb.runprov(["stamp", "--run-id", "locked"])).code, 0);
+    const lock = join(sb.dir, ".git", "refs", "tags", "run", "locked.lock");
+    await Deno.mkdir(join(lock, ".."), { recursive: true });
+    await Deno.writeTextFile(lock, "");
+    const r = await sb.runprov(["tag", "--run", "locked"]);
+    assertEquals(r.code, 5, r.stderr);
+    assertMatch(r.stderr, /its ref is locked \(refs\/tags\/run\/locked\.lock exists/);
+    assertMatch(
+      r.stderr,
+      /^hint: .*rm "\$\(git rev-parse --git-path refs\/tags\/run\/locked\.lock\)"/m,
+    );
+    assertEquals(stackLines(r.stderr), []);
+    await Deno.remove(lock);
+    assertEquals((await sb.runprov(["tag", "--run", "locked"])).code, 0);
+  });
 });
 
 Deno.test("faults: a stale temp file is removed by the next write, a fresh one is kept", async () => {

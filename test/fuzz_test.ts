@@ -1,12 +1,28 @@
 /**
  * Property-based fuzz tests (issue 8), seeded (RELIABILITY_SEED) so a failure reproduces:
  * the porcelain-v2 parser gives back exactly the report that was rendered, and URL
- * redaction never lets userinfo through. Case counts: RELIABILITY_FUZZ_CASES (default 3000).
+ * redaction never lets userinfo through, every shell format renders random values as one
+ * line with nothing special unquoted, and real shells give those values back byte for
+ * byte. Case counts: RELIABILITY_FUZZ_CASES (default 3000), RELIABILITY_SHELL_VALUES
+ * (default 2000 values per shell, 200 where each value costs a fork; all values in one
+ * shell process).
  */
 import { assertEquals } from "./assert.ts";
 import { parsePorcelainV2 } from "../lib/porcelain.ts";
 import { redactText, redactUrl } from "../lib/redact.ts";
-import { fuzzPorcelain, fuzzRedaction, knob, seedFromEnv } from "./reliability_helpers.ts";
+import { renderExports } from "../lib/formats/index.ts";
+import {
+  fuzzPorcelain,
+  fuzzQuoting,
+  fuzzRedaction,
+  knob,
+  QUOTING_SHELL_CASES,
+  quotingCorpus,
+  seedFromEnv,
+  shellValues,
+} from "./reliability_helpers.ts";
+import { checkCase, missingShell } from "./shell_matrix.ts";
+import { CI, which } from "./hostile.ts";
 
 const CASES = knob("RELIABILITY_FUZZ_CASES", 3000);
 const SEED = seedFromEnv();
@@ -34,3 +50,19 @@ Deno.test("redact: free text loses a password holding '@', a token user and a ?t
     "fatal: unable to access 'https://h/o/r.git': 403",
   );
 });
+
+Deno.test(`fuzz: shell formats render ${CASES} random value sets as one quoted line (seed ${SEED})`, () => {
+  assertEquals(fuzzQuoting(CASES, SEED + 2, renderExports).failures, []);
+});
+
+const SEED_SHELLS = SEED + 3;
+for (const c of QUOTING_SHELL_CASES) {
+  const path = which(c.shell);
+  const n = shellValues(c);
+  Deno.test({
+    name: `fuzz: ${c.name} gives ${n} random values back exactly (seed ${SEED_SHELLS})`,
+    ignore: path === null && !CI,
+    fn: () =>
+      path === null ? missingShell(c.shell) : checkCase(c, path, quotingCorpus(n, SEED_SHELLS)),
+  });
+}

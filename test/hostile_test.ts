@@ -99,6 +99,51 @@ for (const c of CREDENTIAL_CASES) {
   });
 }
 
+Deno.test("hostile: tag messages and tag --push output (success and failure) hold no remote secret", async () => {
+  await withSandbox(async (sb) => {
+    const secret = "ghp_S3CRtagPush0000000001";
+    const url = `https://x-access-token:${secret}@example.invalid/o/r.git`;
+    const bare = join(sb.base, "bare.git");
+    await sb.git("init", "-q", "--bare", bare);
+    await sb.git("remote", "add", "origin", url);
+    await sb.git("config", `url.${bare}.insteadOf`, url);
+    // A remote that refuses the connection, its token in the URL and the push URL.
+    const dead = `https://oauth2:${secret}@127.0.0.1:9/o/r.git`;
+    await sb.git("remote", "add", "dead", dead);
+    await sb.git("config", "remote.dead.pushurl", dead);
+    const outputs: string[] = [];
+    const runs: [string[], number][] = [
+      [["stamp", "--run-id", "pushed"], 0],
+      [["tag", "--run", "pushed", "--push"], 0],
+      [["stamp", "--run-id", "refused"], 0],
+      [["tag", "--run", "refused", "--push", "dead"], 5],
+      [["show", "pushed"], 0],
+      [["show", "pushed", "--json"], 0],
+      [["runs"], 0],
+      [["runs", "--json"], 0],
+      [["verify", "pushed"], 0],
+      [["exec", "--run-id", "ex", "--tag", "--push", "--", "true"], 0],
+    ];
+    for (const [args, code] of runs) {
+      const r = await sb.runprov(args, { env: { GIT_TERMINAL_PROMPT: "0" } });
+      assertEquals(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+      assertEquals(stackLines(r.stderr), [], args.join(" "));
+      outputs.push(r.stdout, r.stderr);
+    }
+    for (const tag of ["run/pushed", "run/refused", "run/ex"]) {
+      outputs.push(await sb.git("cat-file", "tag", tag));
+    }
+    outputs.push(
+      await sb.git("--git-dir", bare, "for-each-ref", "--format=%(refname) %(contents)"),
+    );
+    assertMatch(outputs.join("\n"), /refs\/tags\/run\/pushed/, "the push reached the bare remote");
+    for (const o of outputs) assert(!o.includes(secret), o);
+    for (const [p, text] of await allFiles(join(sb.dir, ".runprov"))) {
+      assert(!text.includes(secret), `${p}: ${text}`);
+    }
+  });
+});
+
 /** Configure every way a repository can name a program, each touching `canary`. */
 async function armRepository(sb: Sandbox, canary: string): Promise<void> {
   const script = join(sb.base, "evil.sh");

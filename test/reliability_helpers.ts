@@ -11,7 +11,9 @@
 import { join } from "node:path";
 import { parseRecord } from "../lib/record.ts";
 import type { StatusEntry, StatusReport } from "../lib/porcelain.ts";
-import { run, Sandbox } from "./helpers.ts";
+import { run, runprovArgv, Sandbox } from "./helpers.ts";
+import { type Case, CASES as SHELL_CASES, checkCase } from "./shell_matrix.ts";
+import { which } from "./hostile.ts";
 
 // ---------------------------------------------------------------------------------------
 // Seeded randomness (no dependencies)
@@ -324,18 +326,21 @@ export interface CommandCase {
 /** Commands run concurrently while commits land (each writes the record of `runId`). */
 export const LOAD_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands that all ranks run with the same `--run-id`. */
 export const SHARED_ID_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands SIGKILLed at random moments (exec: the parent, its child sleeps briefly). */
 export const KILL_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "sleep", "0.1"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /**
@@ -345,17 +350,24 @@ export const KILL_COMMANDS: CommandCase[] = [
 export const WRITE_FAULT_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "touch", "CANARY"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands that must give up on a hung git (exit 4 strict; `sha` unknown under warn). */
 export const GIT_HANG_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
 ];
 
 /** Commands whose every output must be free of remote credentials. */
 export const SECRET_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
+  { name: "show", argv: (id) => ["show", id] },
+  { name: "runs", argv: () => ["runs"] },
+  { name: "verify", argv: (id) => ["verify", id] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
+  { name: "check", argv: () => ["check"] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "env"] },
   { name: "doctor", argv: () => ["doctor"] },
   { name: "doctor --json", argv: () => ["doctor", "--json"] },
@@ -366,10 +378,12 @@ export const NO_PROGRAM_COMMANDS: CommandCase[] = [
   { name: "stamp", argv: (id) => ["stamp", "--run-id", id] },
   { name: "exec", argv: (id) => ["exec", "--run-id", id, "--", "true"] },
   { name: "doctor", argv: () => ["doctor"] },
+  { name: "env", argv: (id) => ["env", "--run-id", id] },
+  { name: "check", argv: () => ["check"] },
 ];
 
 /** Commands fed malformed flags (clear error, exit 2, no stack trace). */
-export const MALFORMED_COMMANDS: string[][] = [["stamp"], ["exec"]];
+export const MALFORMED_COMMANDS: string[][] = [["stamp"], ["exec"], ["env"], ["check"]];
 
 // ---------------------------------------------------------------------------------------
 // Scenarios
@@ -677,7 +691,7 @@ export function figuresTable(rows: Figures[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.tried} | ${r.cases} | ${r.failures.length} | ${
+      `| ${r.scenario} | ${r.tried.replaceAll("|", "\\|")} | ${r.cases} | ${r.failures.length} | ${
         r.seconds.toFixed(1)
       } |`,
     );
@@ -793,6 +807,450 @@ export async function malformedScenario(
       tried: `${cases.length} absurd argument lists (t1402 invalid ref names, 100 KB values, ` +
         `unknown/repeated options) to ${commands.map((c) => c.join(" ")).join(", ")}`,
       cases: cases.length,
+      failures,
+      seconds,
+    };
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+/**
+ * A random value of valid code points for the quoting fuzz: nasty ASCII, controls, C1,
+ * BMP and astral characters (never NUL, U+FFFD or a surrogate, which every format refuses).
+ */
+export function randomCodePointValue(rng: Rng, maxLen = 24): string {
+  const n = rng.int(0, maxLen);
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const k = rng.int(0, 9);
+    let cp: number;
+    if (k < 3) cp = rng.pick([...NASTY_CHARS]).codePointAt(0)!;
+    else if (k < 5) cp = rng.pick([...PLAIN_CHARS]).codePointAt(0)!;
+    else if (k === 5) cp = rng.int(1, 0x1f);
+    else if (k === 6) cp = rng.pick([0x7f, rng.int(0x80, 0x9f), 0xa0, 0xad, 0xfeff, 0xfffe]);
+    else if (k === 7) cp = rng.int(0xa0, 0xffff);
+    else if (k === 8) cp = rng.int(0x10000, 0x10ffff);
+    else cp = rng.pick([0xf600, 0xf6ff, 0xf700, rng.int(0xe000, 0xf8ff)]);
+    if ((cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfffd) cp = 0x78;
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+}
+
+/** `count` distinct seeded random values of {@link randomCodePointValue}. */
+export function quotingCorpus(count: number, seed: number): string[] {
+  const rng = new Rng(seed);
+  const seen = new Set<string>();
+  while (seen.size < count) seen.add(randomCodePointValue(rng));
+  return [...seen];
+}
+
+/** Shell formats whose output is one line of `;`-terminated statements. */
+export const SHELL_FORMATS = ["sh", "bash", "zsh", "fish", "tcsh", "pwsh"] as const;
+
+/** What a render must not contain outside quoting, per format (glob and expansion chars). */
+function unquotedRest(format: string, text: string): string {
+  switch (format) {
+    case "sh": // octal printf arguments; `${K%x}` is the only brace use
+      return text.replace(/\$\{V\d+%x\}/g, "").replace(/\$\(printf '[^']*'\)/g, "");
+    case "bash":
+    case "zsh":
+      return text.replace(/\$'[^']*'/g, "");
+    case "fish":
+      return text.replace(/'(?:[^'\\]|\\.)*'/g, "");
+    case "tcsh":
+      // Single quotes may hold printable ASCII except ' ! { } * ? [ \ (tcsh expands those).
+      return text.replace(/"`printf '[^']*'`"/g, "").replace(/'[^'!{}*?[\\\s]*'/g, "");
+    default: // pwsh assigns without globbing; its `[char]` casts are code
+      return text.replace(/'(?:[^']|'')*'|"(?:[^"`]|`.)*"/g, "").replace(
+        /\[char\]0x[0-9A-F]+/g,
+        "",
+      );
+  }
+}
+
+/**
+ * Pure properties of `cases` random values through every shell format: the render is one
+ * line, each variable one `;`-terminated statement, no raw control character, and no glob
+ * or expansion character outside the format's quoting. Values a format refuses must be
+ * exactly those it documents (tcsh: CR/LF).
+ */
+export function fuzzQuoting(
+  cases: number,
+  seed: number,
+  render: (format: string, vars: [string, string][]) => string,
+): Figures {
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  const t0 = performance.now();
+  for (let i = 0; i < cases; i++) {
+    const vars: [string, string][] = Array.from(
+      { length: rng.int(1, 3) },
+      (_, k) => [`V${k}`, randomCodePointValue(rng)],
+    );
+    for (const format of SHELL_FORMATS) {
+      const label = `case ${i} ${format} ${JSON.stringify(vars)}`;
+      let text: string;
+      try {
+        text = render(format, vars);
+      } catch (err) {
+        const allowed = format === "tcsh" && vars.some(([, v]) => /[\r\n]/.test(v));
+        if (!allowed) failures.push(`${label}: refused: ${(err as Error).message}`);
+        continue;
+      }
+      if (!text.endsWith(";\n") || text.indexOf("\n") !== text.length - 1) {
+        failures.push(`${label}: not one ;-terminated line: ${JSON.stringify(text)}`);
+      }
+      // C0 never appears raw; fish and pwsh keep C1 characters raw inside quotes.
+      const line = text.slice(0, -1);
+      // deno-lint-ignore no-control-regex
+      const c0 = /[\u0000-\u001f\u007f]/.test(line);
+      const c1 = /[\u0080-\u009f]/.test(line);
+      if (c0 || c1 && format !== "fish" && format !== "pwsh") {
+        failures.push(`${label}: raw control character: ${JSON.stringify(text)}`);
+      }
+      const starts: Record<string, (n: string) => string> = {
+        sh: (n) => `export ${n};`,
+        bash: (n) => `export ${n}=`,
+        zsh: (n) => `export ${n}=`,
+        fish: (n) => `set -gx ${n} `,
+        tcsh: (n) => `setenv ${n} `,
+        pwsh: (n) => `$env:${n}=`,
+      };
+      for (const [n] of vars) {
+        if (text.split(starts[format](n)).length !== 2) {
+          failures.push(`${label}: not exactly one statement for ${n}: ${text}`);
+        }
+      }
+      const rest = unquotedRest(format, text).replaceAll("=''", "=");
+      const bad = format === "pwsh" ? /[`$](?!env:V\d+=)/ : /[*?[\]{}~$`"'|&<>()#]/;
+      const restNoNames = format === "pwsh" ? rest.replace(/\$env:V\d+=/g, "") : rest;
+      if (bad.test(restNoNames) || /[^\x20-\x7e\n]/.test(rest)) {
+        failures.push(`${label}: unquoted special character in ${JSON.stringify(rest)}`);
+      }
+    }
+  }
+  return {
+    scenario: "fuzz: shell quoting (pure)",
+    tried: `${cases} random sets of valid code points (seed ${seed}) rendered in ` +
+      `${SHELL_FORMATS.join("/")}: one ;-terminated line, nothing special unquoted`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** One shell matrix case per shell, each in its riskiest mode, for the quoting fuzz. */
+export const QUOTING_SHELL_CASES: Case[] = [
+  "dash --format sh: eval $(…)",
+  'bash --format bash (failglob): eval "$(…)"',
+  "zsh --format sh (emulate sh): eval $(…)",
+  "busybox --format sh: eval $(…)",
+  "fish: runprov env --format fish | source",
+  'tcsh: eval "`runprov env --format tcsh`"',
+].map((name) => {
+  const c = SHELL_CASES.find((c) => c.name === name);
+  if (!c) throw new Error(`no shell matrix case ${name}`);
+  return c;
+});
+
+/**
+ * Values per shell case: RELIABILITY_SHELL_VALUES (2000) where the format needs no
+ * process per value (bash `$'…'`, fish), a tenth of it where each value is a
+ * `$(printf …)` or backquote fork (sh, tcsh), unless RELIABILITY_SHELL_VALUES_FORKING is set.
+ */
+export function shellValues(c: Case): number {
+  const n = knob("RELIABILITY_SHELL_VALUES", 2000);
+  if (c.format === "bash" || c.format === "fish") return n;
+  return knob("RELIABILITY_SHELL_VALUES_FORKING", Math.max(1, Math.floor(n / 10)));
+}
+
+/** QUOTING_SHELL_CASES through the real shells with seeded random values. */
+export async function quotingShellScenario(seed: number): Promise<Figures> {
+  const failures: Failures = [];
+  const t0 = performance.now();
+  const tried: string[] = [];
+  let cases = 0;
+  for (const c of QUOTING_SHELL_CASES) {
+    const path = which(c.shell);
+    if (path === null) {
+      failures.push(`${c.shell} is not installed`);
+      continue;
+    }
+    const n = shellValues(c);
+    cases += n;
+    tried.push(`${n} ${c.name}`);
+    try {
+      await checkCase(c, path, quotingCorpus(n, seed));
+    } catch (err) {
+      failures.push(`${c.name}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    scenario: "fuzz: shell quoting (real shells)",
+    tried: `random values of valid code points (seed ${seed}) evaluated, each shell once for ` +
+      `all its values, in a booby-trapped directory: ${tried.join("; ")}`,
+    cases,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Put a `git` first on PATH that logs each argv (one line, NUL-free) to `log`. */
+export async function countingGitPath(sb: Sandbox, log: string): Promise<string> {
+  const real = (await run("sh", ["-c", "command -v git"])).stdout.trim();
+  const bin = join(sb.base, "countbin");
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(
+    join(bin, "git"),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec ${real} "$@"\n`,
+  );
+  await Deno.chmod(join(bin, "git"), 0o755);
+  return `${bin}:${sb.env.PATH}`;
+}
+
+/**
+ * `tags` run tags (made at once with `git fast-import`, messages as `runprov tag` writes
+ * them) and `records` local records (written directly from a stamped template), `overlap`
+ * runs having both; then `runprov runs --json` must list every run once, newest first,
+ * a run with both showing the record's facts and the tag, from one `git for-each-ref`.
+ */
+export async function runsScaleScenario(tags: number, records: number): Promise<Figures> {
+  const sb = await Sandbox.create();
+  const failures: Failures = [];
+  try {
+    const overlap = Math.min(records, tags, Math.ceil(records / 2));
+    const made = await sb.runprov(["stamp", "--run-id", "template"]);
+    if (made.code !== 0) throw new Error(`stamp: ${made.stderr}`);
+    const tagged = await sb.runprov(["tag", "--run", "template"]);
+    if (tagged.code !== 0) throw new Error(`tag: ${tagged.stderr}`);
+    const raw = await sb.git("cat-file", "tag", "refs/tags/run/template");
+    const message = raw.slice(raw.indexOf("\n\n") + 2);
+    const head = (await sb.git("rev-parse", "HEAD")).trim();
+    const template = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "template.json")));
+    await Deno.remove(join(runsDir(sb), "template.json"));
+    await sb.git("tag", "-d", "run/template");
+
+    // Dates: tag i at base + 2i seconds, record j at base + 2j + 1 (interleaved, distinct).
+    const base = 1_700_000_000;
+    const enc = new TextEncoder();
+    const chunks: string[] = [];
+    for (let i = 0; i < tags; i++) {
+      const id = `t-${String(i).padStart(6, "0")}`;
+      const msg = message.replaceAll("template", id);
+      chunks.push(
+        `tag run/${id}\nfrom ${head}\ntagger runprov <r@p.invalid> ${base + 2 * i} +0000\n` +
+          `data ${enc.encode(msg).length}\n${msg}\n`,
+      );
+    }
+    const [, seconds] = await timed(async () => {
+      const fi = new Deno.Command("git", {
+        args: ["fast-import", "--quiet"],
+        cwd: sb.dir,
+        env: sb.env,
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const w = fi.stdin.getWriter();
+      await w.write(enc.encode(chunks.join("")));
+      await w.close();
+      const out = await fi.output();
+      if (out.code !== 0) throw new Error(`fast-import: ${new TextDecoder().decode(out.stderr)}`);
+      for (let j = 0; j < records; j++) {
+        // The first `overlap` records share their id with a tag.
+        const id = j < overlap
+          ? `t-${String(j).padStart(6, "0")}`
+          : `r-${String(j).padStart(6, "0")}`;
+        const at = j < overlap ? base + 2 * j + 1 : base + 2 * (tags + j) + 1;
+        const rec = {
+          ...template,
+          run_id: id,
+          name: `rec ${j}`,
+          created_at: new Date(at * 1000).toISOString(),
+        };
+        await Deno.writeTextFile(
+          join(runsDir(sb), `${id}.json`),
+          JSON.stringify(rec, null, 2) + "\n",
+        );
+      }
+    });
+    const log = join(sb.base, "git.log");
+    const env = { PATH: await countingGitPath(sb, log) };
+    const t0 = performance.now();
+    const r = await sb.runprov(["runs", "--json"], { env });
+    const runsSeconds = (performance.now() - t0) / 1000;
+    if (r.code !== 0) failures.push(`runs: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+    const calls = (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean);
+    const listing = calls.filter((c) => /\bfor-each-ref\b/.test(c));
+    if (listing.length !== 1) failures.push(`${listing.length} for-each-ref calls: ${listing}`);
+    const entries = r.code === 0 ? JSON.parse(r.stdout) as Record<string, unknown>[] : [];
+    const want = tags + records - overlap;
+    if (entries.length !== want) failures.push(`${entries.length} runs listed, want ${want}`);
+    for (let k = 1; k < entries.length; k++) {
+      if (String(entries[k - 1].date) < String(entries[k].date)) {
+        failures.push(`not newest first at ${k}: ${entries[k - 1].id} before ${entries[k].id}`);
+        break;
+      }
+    }
+    const ids = new Set(entries.map((e) => e.id));
+    if (ids.size !== entries.length) failures.push(`${entries.length - ids.size} duplicate ids`);
+    let merged = 0;
+    for (const e of entries) {
+      const both = /^t-/.test(String(e.id)) && Number(String(e.id).slice(2)) < overlap;
+      if (both) {
+        merged++;
+        if (e.tag !== `run/${e.id}` || e.record === null || !/^rec /.test(String(e.name))) {
+          failures.push(`${e.id}: not merged: ${JSON.stringify(e)}`);
+        }
+      } else if (/^t-/.test(String(e.id))) {
+        if (e.status !== "tagged" || e.record !== null || e.sha !== head) {
+          failures.push(`${e.id}: tag-only entry wrong: ${JSON.stringify(e)}`);
+        }
+      } else if (e.tag !== null || e.record === null) {
+        failures.push(`${e.id}: record-only entry wrong: ${JSON.stringify(e)}`);
+      }
+      if (failures.length > 20) break;
+    }
+    if (merged !== overlap) failures.push(`${merged} merged runs, want ${overlap}`);
+    return {
+      scenario: "runs at scale",
+      tried: `${tags} run tags (git fast-import) + ${records} records (${overlap} runs with ` +
+        `both): runs --json lists ${entries.length}, newest first, merged, with ` +
+        `${listing.length} for-each-ref of ${calls.length} git processes in ` +
+        `${runsSeconds.toFixed(1)} s`,
+      cases: tags + records,
+      failures,
+      seconds: seconds + runsSeconds,
+    };
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+/** Files named `*.lock` under `dir` (recursively), relative to it. */
+async function lockFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const rel = prefix + e.name;
+      if (e.isDirectory) out.push(...await lockFiles(join(dir, e.name), rel + "/"));
+      else if (e.name.endsWith(".lock")) out.push(rel);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out;
+}
+
+/**
+ * SIGKILL `runprov tag --run ID` at seeded random moments, `kills` times: half the time
+ * runprov alone, half its whole process group with git (as a scheduler does). Afterwards
+ * `git fsck` is clean, every `run/*` tag is a complete annotated tag on the recorded
+ * commit, no ref lock is left, and rerunning `tag` succeeds for every killed run.
+ */
+export async function tagKillScenario(kills: number, seed: number, parallel = 2): Promise<Figures> {
+  const sb = await Sandbox.create();
+  const rng = new Rng(seed);
+  const failures: Failures = [];
+  try {
+    const made = await sb.runprov(["stamp", "--run-id", "template"]);
+    if (made.code !== 0) throw new Error(`stamp: ${made.stderr}`);
+    const head = (await sb.git("rev-parse", "HEAD")).trim();
+    const template = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "template.json")));
+    for (let i = 0; i < kills; i++) {
+      const rec = { ...template, run_id: `tk-${i}` };
+      await Deno.writeTextFile(
+        join(runsDir(sb), `tk-${i}.json`),
+        JSON.stringify(rec, null, 2) + "\n",
+      );
+    }
+    const setsid = which("setsid");
+    const spawn = (id: string) => {
+      if (!setsid) return sb.spawnRunprov(["tag", "--run", id]);
+      // A new session: the process group is runprov and its git children.
+      return new Deno.Command(setsid, {
+        args: [...runprovArgv(), "tag", "--run", id],
+        cwd: sb.dir,
+        env: sb.env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    };
+    // Calibrate: the lifetime of an unkilled tag.
+    const t0 = performance.now();
+    const cal = await sb.runprov(["tag", "--run", "template"]);
+    if (cal.code !== 0) throw new Error(`tag: ${cal.stderr}`);
+    const life = performance.now() - t0;
+    let killed = 0, groups = 0;
+    const [, seconds] = await timed(async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: parallel }, async () => {
+        while (next < kills) {
+          const i = next++;
+          const group = setsid !== null && rng.chance(0.5);
+          const child = spawn(`tk-${i}`);
+          // Two at once run slower than the lone calibration run: spread up to 1.6 lifetimes.
+          const at = rng.chance(0.5) ? rng.next() * 1.6 : 0.7 + rng.next() * 0.9;
+          await new Promise((r) => setTimeout(r, at * life));
+          try {
+            if (group) {
+              Deno.kill(-child.pid, "SIGKILL");
+              groups++;
+            } else child.kill("SIGKILL");
+          } catch { /* finished before the kill */ }
+          if ((await child.output()).signal === "SIGKILL") killed++;
+        }
+      }));
+      // Orphaned git children (runprov killed alone) finish on their own.
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const fsck = await run("git", ["fsck", "--no-dangling", "--no-progress"], {
+      cwd: sb.dir,
+      env: sb.env,
+    });
+    if (fsck.code !== 0 || /error|missing|broken/i.test(fsck.stdout + fsck.stderr)) {
+      failures.push(`git fsck: exit ${fsck.code}: ${(fsck.stdout + fsck.stderr).slice(0, 500)}`);
+    }
+    const refs = (await sb.git(
+      "for-each-ref",
+      "--format=%(refname) %(objecttype) %(*objectname) %(contents:subject)",
+      "refs/tags/run/",
+    )).split("\n").filter(Boolean);
+    let before = 0;
+    for (const line of refs) {
+      const [ref, type, peeled] = line.split(" ");
+      if (!ref.startsWith("refs/tags/run/tk-")) continue;
+      before++;
+      if (type !== "tag" || peeled !== head) failures.push(`half-made tag: ${line}`);
+    }
+    const locks = await lockFiles(join(sb.dir, ".git", "refs"));
+    if (locks.length) failures.push(`ref locks left: ${locks.join(", ")}`);
+    // Rerunning tag succeeds for every run, killed or not.
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < kills) {
+        const i = next++;
+        const r = await sb.runprov(["tag", "--run", `tk-${i}`]);
+        if (r.code !== 0) failures.push(`rerun tag tk-${i}: exit ${r.code}: ${r.stderr.trim()}`);
+      }
+    }));
+    const after =
+      (await sb.git("for-each-ref", "--format=%(objecttype) %(*objectname)", "refs/tags/run/"))
+        .split("\n").filter((l) => l === `tag ${head}`).length;
+    if (after !== kills + 1) {
+      failures.push(`${after} complete run tags after reruns, want ${kills + 1}`);
+    }
+    return {
+      scenario: "SIGKILL tag",
+      tried: `${kills} SIGKILLs of tag --run at random moments (seed ${seed}; ${groups} of the ` +
+        `whole process group with git): ${killed} killed mid-run, ${before} tags made (all ` +
+        `complete, annotated, on the recorded commit), git fsck clean, no ref lock left, ` +
+        `every rerun of tag exit 0`,
+      cases: kills,
       failures,
       seconds,
     };

@@ -1,0 +1,40 @@
+/** The JSON error locator used for `--from` messages agrees with JSON.parse. */
+import { assertEquals } from "./assert.ts";
+import { jsonErrorOffset } from "../lib/jsonpos.ts";
+import { jsonSyntaxProblem } from "../lib/record.ts";
+
+Deno.test("jsonpos: the first offending character of invalid JSON", () => {
+  const cases: [string, number | null][] = [
+    ['{"a": 1}', null],
+    ['[1, 2.5e3, -0, true, false, null, "x\\u00e9\\n"]', null],
+    ['{"a": x}', 6],
+    ['{"a":1,}', 7],
+    ["{", 1],
+    ["", 0],
+    ['{"a": "b\n"}', 8],
+    ["[1 2]", 3],
+    ["nul", 3],
+    ["01", 1],
+    ['{"a":1} x', 8],
+    ["\u0000\u001b[31m", 0],
+  ];
+  for (const [text, want] of cases) assertEquals(jsonErrorOffset(text), want, JSON.stringify(text));
+});
+
+Deno.test("jsonpos: agrees with JSON.parse on whether text is JSON", () => {
+  const samples = ["{}", "[]", '"\\x"', "1.", ".5", "-", "1e", '{"a" 1}', "[,]", '"\t"', "true "];
+  for (const t of samples) {
+    let valid = true;
+    try {
+      JSON.parse(t);
+    } catch {
+      valid = false;
+    }
+    assertEquals(jsonErrorOffset(t) === null, valid, JSON.stringify(t));
+  }
+});
+
+Deno.test("jsonpos: messages give line and column, never the file's bytes", () => {
+  assertEquals(jsonSyntaxProblem('{"a":\n  x}'), "not valid JSON at line 2, column 3");
+  assertEquals(jsonSyntaxProblem("  \n"), "the file is empty");
+});
