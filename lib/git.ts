@@ -472,22 +472,6 @@ export class Git {
   }
 
   /**
-   * `git describe --always --tags --exclude <prefix>*` for HEAD: nearest tag, distance and
-   * abbreviated hash (or the hash alone). Run tags never become version strings.
-   */
-  async describe(excludePrefix = "run/"): Promise<string> {
-    const res = await this.run([
-      "describe",
-      "--always",
-      "--tags",
-      "--exclude",
-      `${excludePrefix}*`,
-      "HEAD",
-    ]);
-    return text(res.stdout).trim();
-  }
-
-  /**
    * Remote URLs, branch tracking settings and filter drivers, from one
    * `git config -z --get-regexp` call.
    */
@@ -562,7 +546,10 @@ export class Git {
     return res.code === 0 ? text(res.stdout).trim() : null;
   }
 
-  /** `git describe --always --tags --exclude <prefix>*` of one commit (not HEAD). */
+  /**
+   * `git describe --always --tags --exclude <prefix>*` of one commit: nearest tag, distance
+   * and abbreviated hash (or the hash alone). Run tags never become version strings.
+   */
   async describeCommit(sha: string, excludePrefix = "run/"): Promise<string> {
     const res = await this.run([
       "describe",
