@@ -6,14 +6,7 @@
  * when "pushed" cannot be read off the upstream, and submodule lookups only when the
  * repository has submodules.
  */
-import {
-  filterOverrides,
-  Git,
-  GitError,
-  type GitFailure,
-  type Location,
-  type RepoConfig,
-} from "./git.ts";
+import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "./git.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
 import { submodulePaths } from "./gitmodules.ts";
 import { redactUrl } from "./redact.ts";
@@ -193,7 +186,6 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   let st: StatusReport, config: RepoConfig;
   try {
     config = await configP;
-    git.configOverrides = filterOverrides(config);
     st = await git.status(untrackedMode === "ignore" ? "no" : "normal");
   } catch (err) {
     if (!(err instanceof GitError)) throw err;

@@ -351,10 +351,11 @@ export class Git {
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
   /**
-   * Config overrides for every later call of this client (command-line scope), e.g.
-   * {@link filterOverrides} once the repository's filter drivers are known.
+   * Config overrides for every later call of this client (command-line scope): set by
+   * {@link Git.config} to {@link filterOverrides}, so no later scan runs a filter program.
    */
   configOverrides: readonly [string, string][] = [];
+  #config: Promise<RepoConfig> | null = null;
 
   constructor(opts: GitOptions) {
     this.cwd = opts.cwd;
@@ -373,12 +374,11 @@ export class Git {
       ok?: readonly number[];
       cwd?: string;
       onStdout?: StdoutSink;
-      config?: readonly [string, string][];
     } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
-    const overrides = [...this.configOverrides, ...(opts.config ?? [])];
+    const overrides = this.configOverrides;
     const res = await this.#runner(argv, {
       cwd: opts.cwd ?? this.cwd,
       env: overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env,
@@ -456,10 +456,8 @@ export class Git {
    * `untracked` picks `-unormal` (list) or `-uno` (skip the untracked walk entirely);
    * `config` are overrides for this call (e.g. {@link filterOverrides}).
    */
-  async status(
-    untracked: "normal" | "no" = "normal",
-    config: readonly [string, string][] = [],
-  ): Promise<StatusReport> {
+  async status(untracked: "normal" | "no" = "normal"): Promise<StatusReport> {
+    await this.config(); // the repository's filter programs are off before the tree is read
     const res = await this.run([
       "status",
       "--porcelain=v2",
@@ -467,7 +465,7 @@ export class Git {
       "-z",
       "--show-stash",
       `--untracked-files=${untracked}`,
-    ], { config });
+    ]);
     return parsePorcelainV2(text(res.stdout));
   }
 
@@ -476,14 +474,19 @@ export class Git {
    * `git config -z --get-regexp` call.
    */
   async config(): Promise<RepoConfig> {
-    // Exit 1 means no key matched: a repository without remotes.
-    const res = await this.run([
+    // Asked once per client: the scan and the patch wait for it (see filterOverrides).
+    this.#config ??= this.run([
       "config",
       "-z",
       "--get-regexp",
       "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge)|filter\\..*\\.(clean|smudge|process))$",
-    ], { ok: [0, 1] });
-    return parseConfigZ(text(res.stdout));
+    ], { ok: [0, 1] }).then((res) => {
+      // Exit 1 means no key matched: a repository without remotes.
+      const cfg = parseConfigZ(text(res.stdout));
+      this.configOverrides = filterOverrides(cfg);
+      return cfg;
+    });
+    return await this.#config;
   }
 
   /** Whether `sha` is contained in any remote-tracking ref (as of the last fetch; no network). */
@@ -515,7 +518,9 @@ export class Git {
    * `git diff`, never refreshes or writes the index (no `.git/index.lock`). Submodules
    * appear as `Subproject commit` lines when at another commit; their own edits are left out.
    * Not limited by pathspecs: git 2.39 takes seconds of CPU to match even one pathspec
-   * against a 100,000-file index, far more than the stat pass it would save.
+   * against a 100,000-file index, far more than the stat pass it would save. Call
+   * {@link Git.config} on this client first (a capture and {@link Git.trackedDiff} do), so
+   * the repository's filter programs are off while the worktree is read.
    */
   async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
     const res = await this.run([
@@ -639,6 +644,7 @@ export class Git {
    * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
    */
   async trackedDiff(sha = "HEAD"): Promise<Uint8Array> {
+    await this.config(); // like status, diff-index may run clean filters: keep them off
     const chunks: Uint8Array[] = [];
     await this.diffPatch(sha, (chunk) => {
       chunks.push(chunk.slice());

@@ -5,7 +5,6 @@ import { Exit, RunprovError, usageError } from "../errors.ts";
 import { gitFor } from "../session.ts";
 import { captureGit } from "../capture.ts";
 import { tagSettingsFor } from "../tagrun.ts";
-import { filterOverrides } from "../git.ts";
 import { findRecord, recordDirFor, requireRepo } from "../runlookup.ts";
 import { readRecordFile, sha256Hex, type StoredRecord } from "../runs.ts";
 import { parseTrailers, subjectFromTrailers, tagName } from "../tags.ts";
@@ -95,10 +94,6 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
     throw new RunprovError(`cannot verify run ${e.runId}: ${facts.reason}`, Exit.git);
   }
   const needPatch = e.dirty === true && facts.dirty && e.patch !== null && !e.patch.truncated;
-  if (needPatch) {
-    // diff-index reads the worktree like status does: the repository's filters stay off.
-    git.configOverrides = filterOverrides(await git.config());
-  }
   const patchSha = needPatch ? sha256Hex(await git.trackedDiff()) : null;
   const result = compareCode(e, {
     sha: facts.sha,
