@@ -150,29 +150,28 @@ export interface ConfiguredCapture {
 }
 
 /**
- * The config's `git_timeout` for the first git call (`rev-parse`, which runs before the
- * repository top is known): read from `--config`/`RUNPROV_CONFIG`, else from `runprov.jsonc`
- * in the nearest directory upwards holding `.git` (runprov drops inherited GIT_DIR and
- * GIT_WORK_TREE, so that is where git looks too). Null when RUNPROV_GIT_TIMEOUT is set or
- * nothing readable sets it (the config is read again, properly, once git named the top).
+ * The configuration as it can be read before git runs, so `git_timeout` bounds the very first
+ * git call: `--config`/`RUNPROV_CONFIG`, or `runprov.jsonc` in the nearest directory above
+ * the `-C` directory that holds `.git` (where git itself looks, inherited GIT_DIR being
+ * ignored). Null when there is nothing to read or it cannot be read: the full read after
+ * `rev-parse` then reports any error.
  */
-export async function earlyGitTimeoutMs(ctx: Context): Promise<number | null> {
+export async function earlyConfig(
+  ctx: Context,
+): Promise<{ root: string | null; loaded: LoadedConfig } | null> {
   const env = ctx.io.env;
-  if (env.RUNPROV_GIT_TIMEOUT) return null;
   let root: string | null = null;
   if (!ctx.global.config && !env.RUNPROV_CONFIG) {
-    for (let dir = resolve(ctx.io.cwd);; dir = dirname(dir)) {
+    for (let dir = resolve(ctx.global.dir);; dir = dirname(dir)) {
       if (await Deno.lstat(join(dir, ".git")).then(() => true, () => false)) {
-        root = dir;
+        root = await Deno.realPath(dir).catch(() => dir);
         break;
       }
       if (dirname(dir) === dir) return null;
     }
   }
   try {
-    const loaded = await configFor(ctx, root);
-    if (!loaded.setKeys.has("git_timeout")) return null;
-    return Math.round(loaded.config.git_timeout * 1000);
+    return { root, loaded: await configFor(ctx, root) };
   } catch {
     return null;
   }
@@ -186,15 +185,21 @@ export async function earlyGitTimeoutMs(ctx: Context): Promise<number | null> {
  */
 export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
   const git = gitFor(ctx);
-  const early = await earlyGitTimeoutMs(ctx);
-  if (early !== null) git.timeoutMs = early;
+  const early = await earlyConfig(ctx);
+  const applyTimeout = (loaded: LoadedConfig) => {
+    if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded.setKeys.has("git_timeout")) {
+      git.timeoutMs = Math.round(loaded.config.git_timeout * 1000);
+    }
+  };
+  if (early) applyTimeout(early.loaded);
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
     prepare: async (info: Location) => {
-      config = await configFor(ctx, info.root);
-      if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && config.setKeys.has("git_timeout")) {
-        git.timeoutMs = Math.round(config.config.git_timeout * 1000);
-      }
+      // The early read is the same file unless git found another top: read it once.
+      config = early && (early.root === null || early.root === info.root)
+        ? early.loaded
+        : await configFor(ctx, info.root);
+      applyTimeout(config);
       return {
         untracked: config.config.untracked,
         tagPrefix: config.config.tag.prefix,

@@ -170,6 +170,21 @@ Deno.test("malformed: git_timeout in runprov.jsonc bounds even the first git cal
   });
 });
 
+Deno.test("malformed: with -C, the git_timeout read before git runs is the -C repository's", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("runprov.jsonc", '{ "git_timeout": 1 }\n');
+    await Deno.mkdir(join(sb.dir, "sub"));
+    const env = { PATH: await slowGitPath(sb, 30) };
+    // Started outside any repository: only -C says where the configuration is.
+    const r = await sb.runprov(["-C", join(sb.dir, "sub"), "stamp", "--strict"], {
+      cwd: sb.base,
+      env,
+    });
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(r.stderr, /git rev-parse .* did not finish within 1 s and was killed/);
+  });
+});
+
 Deno.test("record: a broken record's message gives a position, never the file's bytes", () => {
   assertEquals(jsonSyntaxProblem('{"a":\n  x}'), "not valid JSON at line 2, column 3");
   assertEquals(jsonSyntaxProblem(" \n"), "the file is empty");
