@@ -4,9 +4,9 @@
  * The shebang's permission flags are exactly lib/permissions.json (a test checks it);
  * `deno task compile` gives the binary the same list.
  */
-import { runCli } from "./lib/cli.ts";
+import { runCli } from "./lib/cli/cli.ts";
 import type { Io } from "./lib/io.ts";
-import { Git } from "./lib/git.ts";
+import { Git } from "./lib/git/client.ts";
 
 const encoder = new TextEncoder();
 

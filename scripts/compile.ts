@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
-import { Git } from "../lib/git.ts";
+import { Git } from "../lib/git/client.ts";
 import {
   binaryName,
   BuildError,
@@ -58,7 +58,7 @@ function log(text: string): void {
   console.error(`compile: ${text}`);
 }
 
-/** runprov's own commit and whether tracked files differ from it (through lib/git.ts). */
+/** runprov's own commit and whether tracked files differ from it (through lib/git/client.ts). */
 async function sourceState(): Promise<SourceState> {
   const git = new Git({ cwd: root, env: Deno.env.toObject() });
   try {

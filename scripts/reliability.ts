@@ -10,9 +10,9 @@
  * suite (test/faults_test.ts, test/hostile_test.ts) and are counted by test.
  */
 import { join } from "node:path";
-import { parsePorcelainV2 } from "../lib/porcelain.ts";
-import { redactText, redactUrl } from "../lib/redact.ts";
-import { renderExports } from "../lib/formats/index.ts";
+import { parsePorcelainV2 } from "../lib/git/porcelain.ts";
+import { redactText, redactUrl } from "../lib/git/redact_url.ts";
+import { renderExports } from "../lib/shell/index.ts";
 import {
   type Figures,
   figuresTable,

@@ -1,7 +1,7 @@
 /** runprov's argument parser gives node:util parseArgs's values and errors (strict mode). */
 import { parseArgs } from "node:util";
 import { assertEquals, assertThrows } from "./assert.ts";
-import { type OptionSpec, parseCommandArgs, parseStrict } from "../lib/args.ts";
+import { type OptionSpec, parseCommandArgs, parseStrict } from "../lib/cli/args.ts";
 
 const SPEC: OptionSpec = {
   help: { type: "boolean", short: "h" },

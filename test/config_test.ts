@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import schema from "../runprov.schema.json" with { type: "json" };
-import { defaultConfig, lineColumn, loadConfigParser, parseConfig } from "../lib/config.ts";
+import { defaultConfig, lineColumn, loadConfigParser, parseConfig } from "../lib/config/config.ts";
 
 await loadConfigParser();
 

@@ -10,7 +10,7 @@ import {
   renderDoctor,
   shellWord,
 } from "../lib/commands/doctor.ts";
-import { versionText } from "../lib/cli.ts";
+import { versionText } from "../lib/cli/cli.ts";
 import { VERSION } from "../lib/version.ts";
 
 // --- pure parts ---------------------------------------------------------------------------

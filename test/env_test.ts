@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { run, Sandbox, withSandbox } from "./helpers.ts";
 import { CI, HOSTILE, requireShell, which } from "./hostile.ts";
-import { redactUrl } from "../lib/redact.ts";
+import { redactUrl } from "../lib/git/redact_url.ts";
 
 const NAMES = [
   "RUNPROV_RUN_ID",

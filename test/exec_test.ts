@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { run, runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
 import { splitExecArgs } from "../lib/commands/exec.ts";
-import { exportVars } from "../lib/exports.ts";
+import { exportVars } from "../lib/exports/variables.ts";
 
 async function onlyRecord(sb: Sandbox) {
   const dir = join(sb.dir, ".runprov/runs");

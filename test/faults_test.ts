@@ -21,7 +21,7 @@ import {
   WRITE_FAULT_COMMANDS,
 } from "./reliability_helpers.ts";
 import { run, type Sandbox, withSandbox } from "./helpers.ts";
-import { removeStaleTemps } from "../lib/store.ts";
+import { removeStaleTemps } from "../lib/run/store.ts";
 
 const MOUNT_PROBLEM = await mountUnavailable();
 if (MOUNT_PROBLEM && Deno.env.get("CI") === "true") {

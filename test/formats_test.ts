@@ -1,7 +1,7 @@
 /** The quoting of every `runprov env` format, on literal values (pure; no shells). */
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
-import { FORMAT_NAMES, renderExports } from "../lib/formats/index.ts";
-import { renderGha } from "../lib/formats/gha.ts";
+import { FORMAT_NAMES, renderExports } from "../lib/shell/index.ts";
+import { renderGha } from "../lib/shell/gha.ts";
 import { RunprovError } from "../lib/errors.ts";
 import { HOSTILE } from "./hostile.ts";
 

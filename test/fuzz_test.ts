@@ -8,9 +8,9 @@
  * shell process).
  */
 import { assertEquals } from "./assert.ts";
-import { parsePorcelainV2 } from "../lib/porcelain.ts";
-import { redactText, redactUrl } from "../lib/redact.ts";
-import { renderExports } from "../lib/formats/index.ts";
+import { parsePorcelainV2 } from "../lib/git/porcelain.ts";
+import { redactText, redactUrl } from "../lib/git/redact_url.ts";
+import { renderExports } from "../lib/shell/index.ts";
 import {
   fuzzPorcelain,
   fuzzQuoting,

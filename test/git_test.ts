@@ -9,8 +9,8 @@ import {
   type GitRunner,
   parseConfigZ,
   parseDescribeLong,
-} from "../lib/git.ts";
-import { captureGit } from "../lib/capture.ts";
+} from "../lib/git/client.ts";
+import { captureGit } from "../lib/run/capture.ts";
 
 const enc = new TextEncoder();
 

@@ -1,6 +1,6 @@
 /** Config `ignore` globs: gitignore-like matching of repository-relative paths. */
 import { assertEquals } from "./assert.ts";
-import { globMatcher } from "../lib/glob.ts";
+import { globMatcher } from "../lib/config/glob.ts";
 
 function matches(pattern: string, paths: string[]): Record<string, boolean> {
   const m = globMatcher([pattern]);

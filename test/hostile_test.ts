@@ -13,7 +13,7 @@ import {
   stackLines,
 } from "./reliability_helpers.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
-import { filterOverrides, parseConfigZ } from "../lib/git.ts";
+import { filterOverrides, parseConfigZ } from "../lib/git/client.ts";
 
 /** Every file under `dir`, as text (for grepping). */
 async function allFiles(dir: string): Promise<Map<string, string>> {

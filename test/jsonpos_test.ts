@@ -1,7 +1,7 @@
 /** The JSON error locator used for `--from` messages agrees with JSON.parse. */
 import { assertEquals } from "./assert.ts";
-import { jsonErrorOffset } from "../lib/jsonpos.ts";
-import { jsonSyntaxProblem } from "../lib/record.ts";
+import { jsonErrorOffset } from "../lib/util/jsonpos.ts";
+import { jsonSyntaxProblem } from "../lib/run/record.ts";
 
 Deno.test("jsonpos: the first offending character of invalid JSON", () => {
   const cases: [string, number | null][] = [

@@ -6,12 +6,12 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { jsonSyntaxProblem } from "../lib/record.ts";
-import { parseCommandArgs } from "../lib/args.ts";
+import { jsonSyntaxProblem } from "../lib/run/record.ts";
+import { parseCommandArgs } from "../lib/cli/args.ts";
 import { RunprovError } from "../lib/errors.ts";
 import { Rng, runsDir, seedFromEnv, slowGitPath, stackLines } from "./reliability_helpers.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
-import { gitTimeoutMs } from "../lib/session.ts";
+import { gitTimeoutMs } from "../lib/run/session.ts";
 
 /** Raw control characters (other than newline) that would reach a terminal. */
 // deno-lint-ignore no-control-regex

@@ -3,8 +3,8 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { run, Sandbox, withSandbox } from "./helpers.ts";
-import { Git } from "../lib/git.ts";
-import { capturePatch } from "../lib/patch.ts";
+import { Git } from "../lib/git/client.ts";
+import { capturePatch } from "../lib/run/patch.ts";
 
 async function sha256(path: string): Promise<string> {
   return createHash("sha256").update(await Deno.readFile(path)).digest("hex");

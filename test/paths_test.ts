@@ -1,7 +1,7 @@
 /** lib/paths.ts gives node:path's POSIX results without loading node:path. */
 import { posix } from "node:path";
 import { assertEquals } from "./assert.ts";
-import { dirname, isAbsolute, join, normalize, relative, resolve } from "../lib/paths.ts";
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "../lib/util/paths.ts";
 
 const PATHS = [
   "",

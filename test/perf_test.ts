@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { COMMANDS } from "../lib/cli.ts";
+import { COMMANDS } from "../lib/cli/cli.ts";
 import { ROOT, run, Sandbox, withSandbox } from "./helpers.ts";
 
 Deno.test("perf: every command's module loads on demand (lazy dispatch keeps them all)", async () => {
@@ -28,7 +28,7 @@ Deno.test("perf: the lazily loaded modules are still in the module graph deno co
   ) {
     assert(specs.some((s) => s.endsWith(`/lib/commands/${name}.ts`)), name);
   }
-  assert(specs.some((s) => s.endsWith("/lib/tagrun.ts")), "tagrun.ts");
+  assert(specs.some((s) => s.endsWith("/lib/tag/tag_run.ts")), "tag_run.ts");
   assert(specs.some((s) => s.includes("jsonc-parser")), "jsonc-parser");
 });
 
@@ -72,7 +72,7 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
   for (const url of graph.keys()) {
     assert(!(await Deno.readTextFile(fileURLToPath(url))).includes("setTimeout("), url);
   }
-  const config = await Deno.readTextFile(join(ROOT, "lib", "config.ts"));
+  const config = await Deno.readTextFile(join(ROOT, "lib", "config", "config.ts"));
   assert(
     config.includes('await import("jsonc-parser")'),
     "jsonc-parser loads only for a config file",

@@ -1,6 +1,6 @@
 /** The porcelain v2 parser on literal git output (git-facts.md, section 1). */
 import { assertEquals, assertThrows } from "./assert.ts";
-import { changeKind, parsePorcelainV2 } from "../lib/porcelain.ts";
+import { changeKind, parsePorcelainV2 } from "../lib/git/porcelain.ts";
 
 const Z = "\0";
 

@@ -1,6 +1,6 @@
 /** Remote URLs lose their credentials before they reach any output. */
 import { assertEquals } from "./assert.ts";
-import { redactText, redactUrl } from "../lib/redact.ts";
+import { redactText, redactUrl } from "../lib/git/redact_url.ts";
 
 Deno.test("redact: userinfo, tokens and query strings are removed from URLs", () => {
   const cases: [string, string][] = [

@@ -9,8 +9,8 @@
  * GIT_HANG_COMMANDS, SECRET_COMMANDS, NO_PROGRAM_COMMANDS, MALFORMED_COMMANDS).
  */
 import { join } from "node:path";
-import { parseRecord } from "../lib/record.ts";
-import type { StatusEntry, StatusReport } from "../lib/porcelain.ts";
+import { parseRecord } from "../lib/run/record.ts";
+import type { StatusEntry, StatusReport } from "../lib/git/porcelain.ts";
 import { run, runprovArgv, Sandbox } from "./helpers.ts";
 import { type Case, CASES as SHELL_CASES, checkCase } from "./shell_matrix.ts";
 import { which } from "./hostile.ts";

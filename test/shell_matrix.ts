@@ -9,7 +9,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { renderExports } from "../lib/formats/index.ts";
+import { renderExports } from "../lib/shell/index.ts";
 import { run } from "./helpers.ts";
 
 import { HOSTILE } from "./hostile.ts";

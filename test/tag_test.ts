@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { run, Sandbox, withSandbox } from "./helpers.ts";
-import { sha256Hex } from "../lib/runs.ts";
+import { sha256Hex } from "../lib/run/history.ts";
 
 async function head(sb: Sandbox, rev = "HEAD"): Promise<string> {
   return (await sb.git("rev-parse", rev)).trim();

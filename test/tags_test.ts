@@ -10,18 +10,18 @@ import {
   subjectFromTrailers,
   tagMessage,
   type TagSubject,
-} from "../lib/tags.ts";
+} from "../lib/tag/names.ts";
 import {
   Git,
   type GitRunner,
   parsePushPorcelain,
   parseTagRefs,
   tagExistsError,
-} from "../lib/git.ts";
-import { mergeRuns, shownStatus, type StoredRecord } from "../lib/runs.ts";
-import { compareCode } from "../lib/verify.ts";
-import { splitPush } from "../lib/args.ts";
-import type { RunRecord } from "../lib/record.ts";
+} from "../lib/git/client.ts";
+import { mergeRuns, shownStatus, type StoredRecord } from "../lib/run/history.ts";
+import { compareCode } from "../lib/run/verify.ts";
+import { splitPush } from "../lib/cli/args.ts";
+import type { RunRecord } from "../lib/run/record.ts";
 
 // git's t/t1402-check-ref-format.sh vectors (plus git-facts.md section 6).
 const VALID = [

@@ -1,7 +1,7 @@
 /** Tracker variables for a record (pure): names, order, and what unknown facts become. */
 import { assertEquals, assertThrows } from "./assert.ts";
-import { envVars, mlflowRunContext, parseTrackers } from "../lib/trackers.ts";
-import type { RunRecord } from "../lib/record.ts";
+import { envVars, mlflowRunContext, parseTrackers } from "../lib/exports/trackers.ts";
+import type { RunRecord } from "../lib/run/record.ts";
 import { RunprovError } from "../lib/errors.ts";
 
 const SHA = "1d677bcfed910adffefee3702f31c1afa9ef173b";

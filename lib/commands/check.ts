@@ -1,7 +1,7 @@
 /** `runprov check`: apply the clean-tree policy only; exit 0, or 3 (4) when refused. */
-import { parseCommandArgs } from "../args.ts";
-import { captureConfigured, POLICY_OPTIONS, resolvePolicy } from "../session.ts";
-import { decide } from "../policy.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { captureConfigured, POLICY_OPTIONS, resolvePolicy } from "../run/session.ts";
+import { decide } from "../run/policy.ts";
 import type { Context } from "../io.ts";
 
 export const CHECK_HELP = `runprov check: apply the clean-tree policy, write nothing

@@ -1,7 +1,7 @@
 /** `runprov config`: the effective configuration and where each value came from. */
-import { parseCommandArgs } from "../args.ts";
-import { configFor, gitFor, gitTimeoutMs, POLICY_OPTIONS, resolvePolicy } from "../session.ts";
-import { GitError } from "../git.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { configFor, gitFor, gitTimeoutMs, POLICY_OPTIONS, resolvePolicy } from "../run/session.ts";
+import { GitError } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
 export const CONFIG_HELP = `runprov config: show the effective configuration

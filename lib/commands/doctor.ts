@@ -5,12 +5,12 @@
  * 2 when records cannot be written (or RUNPROV_GIT_TIMEOUT is invalid), 0 otherwise.
  */
 import { delimiter, dirname, join } from "node:path";
-import { parseCommandArgs } from "../args.ts";
-import { DEFAULT_GIT_TIMEOUT_MS, Git, GitError, type GitFailure } from "../git.ts";
-import { dubiousPath, failureReason } from "../capture.ts";
-import { gitTimeoutMs } from "../session.ts";
-import { type SchedulerIds, schedulerIds } from "../host.ts";
-import { recordDir } from "../store.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { DEFAULT_GIT_TIMEOUT_MS, Git, GitError, type GitFailure } from "../git/client.ts";
+import { dubiousPath, failureReason } from "../run/capture.ts";
+import { gitTimeoutMs } from "../run/session.ts";
+import { type SchedulerIds, schedulerIds } from "../run/host.ts";
+import { recordDir } from "../run/store.ts";
 import { Exit, RunprovError } from "../errors.ts";
 import { ownCommit, VERSION } from "../version.ts";
 import type { Context } from "../io.ts";

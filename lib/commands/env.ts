@@ -1,14 +1,14 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
-import { isAbsolute, resolve } from "../paths.ts";
-import { parseCommandArgs, str } from "../args.ts";
-import { planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
+import { isAbsolute, resolve } from "../util/paths.ts";
+import { parseCommandArgs, str } from "../cli/args.ts";
+import { planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
 import { usageError } from "../errors.ts";
-import { FORMAT_NAMES, renderExports } from "../formats/index.ts";
-import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../trackers.ts";
-import { EXPORT_NAMES } from "../exports.ts";
+import { FORMAT_NAMES, renderExports } from "../shell/index.ts";
+import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../exports/trackers.ts";
+import { EXPORT_NAMES } from "../exports/variables.ts";
 import type { Context } from "../io.ts";
-import { inheritedRun } from "../nested.ts";
-import { readRecordOrFail } from "../store.ts";
+import { inheritedRun } from "../run/nested.ts";
+import { readRecordOrFail } from "../run/store.ts";
 
 export const ENV_HELP = `runprov env: capture the run and print shell exports
 

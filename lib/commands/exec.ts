@@ -2,15 +2,15 @@
  * `runprov exec -- CMD ARGS...`: the whole lifecycle of a run. Check the policy, record
  * the run as running, run CMD with the exports, record how it ended, exit with its code.
  */
-import { parseCommandArgs, splitPush, str } from "../args.ts";
-import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../session.ts";
-import { envVars, parseTrackers } from "../trackers.ts";
-import { checkVars } from "../formats/common.ts";
-import { inheritedRun } from "../nested.ts";
-import { supervise } from "../supervise.ts";
-import type { RunRecord } from "../record.ts";
+import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
+import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
+import { envVars, parseTrackers } from "../exports/trackers.ts";
+import { checkVars } from "../shell/common.ts";
+import { inheritedRun } from "../run/nested.ts";
+import { supervise } from "../run/supervise.ts";
+import type { RunRecord } from "../run/record.ts";
 import { renderError, usageError } from "../errors.ts";
-import { resolveTagSettings } from "../tags.ts";
+import { resolveTagSettings } from "../tag/names.ts";
 import type { Context } from "../io.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
@@ -175,7 +175,7 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     // A failed tag or push is reported but never hides the child's exit code.
     try {
       // Tagging (and its hashing, node:crypto) loads only when a run is tagged.
-      const { tagOutcome, tagRun } = await import("../tagrun.ts");
+      const { tagOutcome, tagRun } = await import("../tag/tag_run.ts");
       const settings = resolveTagSettings(config?.config);
       const res = await tagRun(gitFor(ctx), final, settings, {
         now: ctx.io.now(),

@@ -1,12 +1,12 @@
 /** `runprov runs` and `runprov show ID`: run history from local records and run tags. */
-import { parseCommandArgs, str } from "../args.ts";
+import { parseCommandArgs, str } from "../cli/args.ts";
 import { usageError } from "../errors.ts";
-import { gitFor } from "../session.ts";
-import { tagSettingsFor } from "../tagrun.ts";
-import { findRecord, optionalRepo, recordDirFor } from "../runlookup.ts";
-import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../runs.ts";
-import { parseTrailers, tagName } from "../tags.ts";
-import { runIdProblem } from "../runid.ts";
+import { gitFor } from "../run/session.ts";
+import { tagSettingsFor } from "../tag/tag_run.ts";
+import { findRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
+import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../run/history.ts";
+import { parseTrailers, tagName } from "../tag/names.ts";
+import { runIdProblem } from "../run/run_id.ts";
 import type { Context } from "../io.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first

@@ -1,7 +1,7 @@
 /** `runprov stamp`: capture, write the run record, print it (JSON) on stdout. */
-import { parseCommandArgs, str } from "../args.ts";
-import { captureRun, RUN_OPTIONS } from "../session.ts";
-import { serializeRecord } from "../record.ts";
+import { parseCommandArgs, str } from "../cli/args.ts";
+import { captureRun, RUN_OPTIONS } from "../run/session.ts";
+import { serializeRecord } from "../run/record.ts";
 import type { Context } from "../io.ts";
 
 export const STAMP_HELP = `runprov stamp: capture the run and write its record

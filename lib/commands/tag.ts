@@ -1,14 +1,19 @@
 /** `runprov tag --run ID`: the run's annotated tag on the run's own commit. */
-import { isAbsolute, resolve } from "../paths.ts";
-import { parseCommandArgs, splitPush, str } from "../args.ts";
+import { isAbsolute, resolve } from "../util/paths.ts";
+import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import { configFor, gitFor, resolvePolicy } from "../session.ts";
-import { dirtyList } from "../policy.ts";
-import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "../tags.ts";
-import { subjectFromRecord, tagOutcome, tagRun } from "../tagrun.ts";
-import { findRecord, recordDirFor, requireRepo } from "../runlookup.ts";
-import { readRecordFile, type StoredRecord } from "../runs.ts";
-import type { Git } from "../git.ts";
+import { configFor, gitFor, resolvePolicy } from "../run/session.ts";
+import { dirtyList } from "../run/policy.ts";
+import {
+  checkTagRunId,
+  resolveTagSettings,
+  type TagSettings,
+  type TagSubject,
+} from "../tag/names.ts";
+import { subjectFromRecord, tagOutcome, tagRun } from "../tag/tag_run.ts";
+import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
+import { readRecordFile, type StoredRecord } from "../run/history.ts";
+import type { Git } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
 export const TAG_HELP = `runprov tag: tag the commit a run used

@@ -1,16 +1,16 @@
 /** `runprov verify ID|FILE`: does this checkout hold exactly the code of that run? */
-import { isAbsolute, resolve } from "../paths.ts";
-import { parseCommandArgs } from "../args.ts";
+import { isAbsolute, resolve } from "../util/paths.ts";
+import { parseCommandArgs } from "../cli/args.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import { gitFor } from "../session.ts";
-import { captureGit } from "../capture.ts";
-import { tagSettingsFor } from "../tagrun.ts";
-import { findRecord, recordDirFor, requireRepo } from "../runlookup.ts";
-import { readRecordFile, sha256Hex, type StoredRecord } from "../runs.ts";
-import { parseTrailers, subjectFromTrailers, tagName } from "../tags.ts";
-import { runIdProblem } from "../runid.ts";
-import { compareCode, type ExpectedCode } from "../verify.ts";
-import type { RunRecord } from "../record.ts";
+import { gitFor } from "../run/session.ts";
+import { captureGit } from "../run/capture.ts";
+import { tagSettingsFor } from "../tag/tag_run.ts";
+import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
+import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
+import { parseTrailers, subjectFromTrailers, tagName } from "../tag/names.ts";
+import { runIdProblem } from "../run/run_id.ts";
+import { compareCode, type ExpectedCode } from "../run/verify.ts";
+import type { RunRecord } from "../run/record.ts";
 import type { Context } from "../io.ts";
 
 export const VERIFY_HELP = `runprov verify: is this checkout exactly the code of a run?

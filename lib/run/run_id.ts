@@ -1,5 +1,5 @@
 /** Run ids: generated (8 lowercase base36 characters, like W&B) or given by the user. */
-import { shown, usageError } from "./errors.ts";
+import { shown, usageError } from "../errors.ts";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 

@@ -2,7 +2,7 @@
  * What every output format shares: the checks that apply to all of them, the error a
  * refused value raises, and byte-level helpers. Pure.
  */
-import type { EnvVar } from "../exports.ts";
+import type { EnvVar } from "../exports/variables.ts";
 import { Exit, RunprovError } from "../errors.ts";
 
 export type { EnvVar };

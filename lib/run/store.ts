@@ -1,7 +1,7 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
-import { dirname, join } from "./paths.ts";
+import { dirname, join } from "../util/paths.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
-import { usageError } from "./errors.ts";
+import { usageError } from "../errors.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
 export function recordDir(base: string, dir = ".runprov/runs"): string {

@@ -4,9 +4,9 @@
  * mistake reported as `file:line:column: what was wrong, what was expected` (exit 2).
  */
 import type { Node, ParseError } from "jsonc-parser";
-import { isAbsolute, join, resolve } from "./paths.ts";
-import schemaJson from "../runprov.schema.json" with { type: "json" };
-import { usageError } from "./errors.ts";
+import { isAbsolute, join, resolve } from "../util/paths.ts";
+import schemaJson from "../../runprov.schema.json" with { type: "json" };
+import { usageError } from "../errors.ts";
 
 type JsoncParser = typeof import("jsonc-parser");
 let jsonc: JsoncParser | null = null;

@@ -2,10 +2,10 @@
  * The command line: global options, dispatch to one module per command, and the single
  * place where errors become exit codes and messages.
  */
-import { isAbsolute, resolve } from "./paths.ts";
-import { clipped, renderError, usageError } from "./errors.ts";
-import type { Context, GlobalOptions, Io } from "./io.ts";
-import { BUILD_COMMIT, ownCommit, VERSION } from "./version.ts";
+import { isAbsolute, resolve } from "../util/paths.ts";
+import { clipped, renderError, usageError } from "../errors.ts";
+import type { Context, GlobalOptions, Io } from "../io.ts";
+import { BUILD_COMMIT, ownCommit, VERSION } from "../version.ts";
 
 type Command = (ctx: Context, args: string[]) => Promise<number>;
 
@@ -16,43 +16,43 @@ type Command = (ctx: Context, args: string[]) => Promise<number>;
  */
 export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   env: {
-    load: async () => (await import("./commands/env.ts")).env,
+    load: async () => (await import("../commands/env.ts")).env,
     summary: "capture, write the run record, print shell exports",
   },
   stamp: {
-    load: async () => (await import("./commands/stamp.ts")).stamp,
+    load: async () => (await import("../commands/stamp.ts")).stamp,
     summary: "capture, write the run record, print it as JSON",
   },
   check: {
-    load: async () => (await import("./commands/check.ts")).check,
+    load: async () => (await import("../commands/check.ts")).check,
     summary: "apply the clean-tree policy only; exit 0 or 3",
   },
   exec: {
-    load: async () => (await import("./commands/exec.ts")).exec,
+    load: async () => (await import("../commands/exec.ts")).exec,
     summary: "check, record, run CMD with the exports, record the outcome",
   },
   tag: {
-    load: async () => (await import("./commands/tag.ts")).tag,
+    load: async () => (await import("../commands/tag.ts")).tag,
     summary: "annotated tag run/ID on the commit recorded for run ID",
   },
   runs: {
-    load: async () => (await import("./commands/runs.ts")).runs,
+    load: async () => (await import("../commands/runs.ts")).runs,
     summary: "list runs (records and run tags), newest first",
   },
   show: {
-    load: async () => (await import("./commands/runs.ts")).show,
+    load: async () => (await import("../commands/runs.ts")).show,
     summary: "show one run: its record, else what its tag carries",
   },
   verify: {
-    load: async () => (await import("./commands/verify.ts")).verify,
+    load: async () => (await import("../commands/verify.ts")).verify,
     summary: "exit 0 if this checkout is exactly a run's code, else 3",
   },
   config: {
-    load: async () => (await import("./commands/config.ts")).config,
+    load: async () => (await import("../commands/config.ts")).config,
     summary: "show the effective configuration and where it came from",
   },
   doctor: {
-    load: async () => (await import("./commands/doctor.ts")).doctor,
+    load: async () => (await import("../commands/doctor.ts")).doctor,
     summary: "check that runprov can work here (git, repository, records)",
   },
 };

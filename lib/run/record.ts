@@ -2,9 +2,9 @@
 import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
-import { RunprovError, usageError } from "./errors.ts";
-import { jsonErrorOffset } from "./jsonpos.ts";
-import { Exit } from "./errors.ts";
+import { RunprovError, usageError } from "../errors.ts";
+import { jsonErrorOffset } from "../util/jsonpos.ts";
+import { Exit } from "../errors.ts";
 
 export const SCHEMA = "runprov.run/1";
 

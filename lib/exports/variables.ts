@@ -1,5 +1,5 @@
 /** The variables `runprov env` exports and `runprov exec` hands its child. Pure. */
-import type { RunRecord } from "./record.ts";
+import type { RunRecord } from "../run/record.ts";
 
 /** One exported variable: a fixed name and its exact value. */
 export type EnvVar = readonly [name: string, value: string];

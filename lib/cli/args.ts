@@ -2,7 +2,7 @@
  * Argument parsing shared by every command: node:util `parseArgs` semantics in strict mode
  * (same values, same errors) with runprov's messages, without loading `node:util`.
  */
-import { clipped, usageError } from "./errors.ts";
+import { clipped, usageError } from "../errors.ts";
 
 /** One option of a command: `--name VALUE` (string) or `--name` (boolean). */
 export interface OptionDef {

@@ -4,7 +4,7 @@
  * a scrubbed environment, `LC_ALL=C`, no prompts, closed stdin and a time limit.
  */
 import { parsePorcelainV2, type StatusReport } from "./porcelain.ts";
-import { redactText } from "./redact.ts";
+import { redactText } from "./redact_url.ts";
 
 /** What one git process gave back. */
 export interface GitResult {

@@ -2,8 +2,8 @@
  * Run tags, the pure part: settings, git's ref-name rules, the tag message and its
  * trailers. No git, no files.
  */
-import { usageError } from "./errors.ts";
-import { runIdProblem } from "./runid.ts";
+import { usageError } from "../errors.ts";
+import { runIdProblem } from "../run/run_id.ts";
 
 /** Everything `tag`, `runs`, `show`, `verify` and `exec`'s tagging read from config. */
 export interface TagSettings {

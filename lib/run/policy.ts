@@ -1,6 +1,6 @@
 /** The clean-tree policy: given the git facts and a mode, proceed, warn or refuse. Pure. */
 import type { GitFacts } from "./capture.ts";
-import { Exit } from "./errors.ts";
+import { Exit } from "../errors.ts";
 
 export const POLICY_MODES = ["strict", "warn", "off"] as const;
 export type PolicyMode = (typeof POLICY_MODES)[number];

@@ -3,7 +3,7 @@
  * from git into `<record dir>/<run-id>.patch` (atomically) and cut at a size limit as it
  * goes, so at most the limit (what the file keeps, for its hash) is ever held in memory.
  */
-import type { Git } from "./git.ts";
+import type { Git } from "../git/client.ts";
 import { writeAtomic } from "./store.ts";
 
 /** `git.patch` of a record. */

@@ -3,9 +3,9 @@
  * it shows the run's commit even where it cannot see `.git` (containers, copied sources).
  * Where each name is read is cited in README.md ("Trackers"). Pure.
  */
-import type { RunRecord } from "./record.ts";
-import { type EnvVar, exportVars } from "./exports.ts";
-import { usageError } from "./errors.ts";
+import type { RunRecord } from "../run/record.ts";
+import { type EnvVar, exportVars } from "./variables.ts";
+import { usageError } from "../errors.ts";
 
 /** The trackers `--tracker` accepts. */
 export const TRACKERS = ["wandb", "mlflow", "clearml"] as const;

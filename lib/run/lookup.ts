@@ -1,10 +1,10 @@
 /** Finding a run for `tag`, `show` and `verify`: the repository, the record directory, the record. */
-import { Git, GitError, type RepoInfo } from "./git.ts";
-import { Exit, RunprovError, usageError } from "./errors.ts";
+import { Git, GitError, type RepoInfo } from "../git/client.ts";
+import { Exit, RunprovError, usageError } from "../errors.ts";
 import { failureReason } from "./capture.ts";
 import { recordDir, recordPath } from "./store.ts";
-import { readRecordFile, type StoredRecord } from "./runs.ts";
-import type { TagSettings } from "./tags.ts";
+import { readRecordFile, type StoredRecord } from "./history.ts";
+import type { TagSettings } from "../tag/names.ts";
 
 /**
  * Locate the repository, or throw: outside a repository is a usage error (2) naming

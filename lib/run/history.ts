@@ -2,11 +2,11 @@
  * Run history: reading the record directory, telling running from lost, and merging
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
-import { join } from "./paths.ts";
+import { join } from "../util/paths.ts";
 import { createHash } from "node:crypto";
 import { parseRecord, type RunRecord } from "./record.ts";
-import type { TagRef } from "./git.ts";
-import { parseTrailers, subjectFromTrailers } from "./tags.ts";
+import type { TagRef } from "../git/client.ts";
+import { parseTrailers, subjectFromTrailers } from "../tag/names.ts";
 
 /** A record read from the record directory. */
 export interface StoredRecord {

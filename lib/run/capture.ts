@@ -6,10 +6,10 @@
  * when "pushed" cannot be read off the upstream, and submodule lookups only when the
  * repository has submodules.
  */
-import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "./git.ts";
-import { type ChangeKind, changeKind, type StatusReport } from "./porcelain.ts";
-import { submodulePaths } from "./gitmodules.ts";
-import { redactUrl } from "./redact.ts";
+import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "../git/client.ts";
+import { type ChangeKind, changeKind, type StatusReport } from "../git/porcelain.ts";
+import { submodulePaths } from "../git/gitmodules.ts";
+import { redactUrl } from "../git/redact_url.ts";
 
 /** One tracked change, as stored in `git.changed[]`. */
 export interface ChangedPath {

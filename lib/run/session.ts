@@ -2,7 +2,7 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it.
  */
-import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "./git.ts";
+import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision, POLICY_MODES, type PolicyMode } from "./policy.ts";
 import {
@@ -14,7 +14,7 @@ import {
   serializeRecord,
 } from "./record.ts";
 import { hostFacts } from "./host.ts";
-import { checkRunId, newRunId } from "./runid.ts";
+import { checkRunId, newRunId } from "./run_id.ts";
 import {
   ensureRunprovDir,
   readRecordOrFail,
@@ -22,16 +22,16 @@ import {
   recordPath,
   writeFileAtomic,
 } from "./store.ts";
-import { RunprovError, shown, usageError } from "./errors.ts";
-import { VERSION } from "./version.ts";
-import type { Context } from "./io.ts";
-import type { OptionSpec, ParsedArgs } from "./args.ts";
-import { str } from "./args.ts";
-import { dirname, isAbsolute, join, relative, resolve } from "./paths.ts";
-import { type Config, loadConfig, type LoadedConfig } from "./config.ts";
-import { globMatcher } from "./glob.ts";
+import { RunprovError, shown, usageError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import type { Context } from "../io.ts";
+import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
+import { str } from "../cli/args.ts";
+import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
+import { type Config, loadConfig, type LoadedConfig } from "../config/config.ts";
+import { globMatcher } from "../config/glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
-import type { Location } from "./git.ts";
+import type { Location } from "../git/client.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
 export const RUN_OPTIONS: OptionSpec = {

@@ -2,15 +2,15 @@
  * Tagging a run, as a library: `runprov tag` and `runprov exec` both call {@link tagRun}.
  * Nothing here prints or exits; results say what happened and errors are RunprovErrors.
  */
-import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "./git.ts";
-import { type RunRecord, serializeRecord } from "./record.ts";
-import { Exit, RunprovError, usageError } from "./errors.ts";
-import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "./tags.ts";
-import { tagMessage, tagName } from "./tags.ts";
-import { sha256Hex } from "./runs.ts";
-import { failureReason } from "./capture.ts";
-import type { Context } from "./io.ts";
-import { configFor } from "./session.ts";
+import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "../git/client.ts";
+import { type RunRecord, serializeRecord } from "../run/record.ts";
+import { Exit, RunprovError, usageError } from "../errors.ts";
+import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "./names.ts";
+import { tagMessage, tagName } from "./names.ts";
+import { sha256Hex } from "../run/history.ts";
+import { failureReason } from "../run/capture.ts";
+import type { Context } from "../io.ts";
+import { configFor } from "../run/session.ts";
 
 /**
  * The tag settings of a command invocation: `runprov.jsonc` keys `dir` and `tag` (found at
