@@ -59,7 +59,9 @@ Deno.test("workflows: a release builds every target, tests the binary, checks --
   assertEquals(publish.needs, ["build", "macos"]);
   const text = runs(w, "publish");
   assert(/gh release create/.test(text));
-  for (const asset of ["dist/runprov-\\*", "dist/SHA256SUMS", "install.sh"]) {
+  for (
+    const asset of ["dist/runprov-\\*", "dist/SHA256SUMS", "install.sh", "runprov.schema.json"]
+  ) {
     assert(new RegExp(asset).test(text), asset);
   }
 });

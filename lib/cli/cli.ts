@@ -55,7 +55,37 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/doctor.ts")).doctor,
     summary: "check that runprov can work here (git, repository, records)",
   },
+  completions: {
+    load: async () => (await import("../commands/completions.ts")).completions,
+    summary: "print a completion script for bash, zsh or fish",
+  },
 };
+
+/**
+ * A command's own `--help` text, as `runprov COMMAND --help` prints it (each command
+ * module owns its help; this runs it with `--help` and keeps what it prints).
+ */
+export async function commandHelp(ctx: Context, name: string): Promise<string> {
+  const entry = COMMANDS[name];
+  if (!entry) throw unknownCommand(name);
+  let text = "";
+  const io: Io = {
+    ...ctx.io,
+    stdout: (t) => {
+      text += t;
+      return Promise.resolve();
+    },
+  };
+  await (await entry.load())({ ...ctx, io }, ["--help"]);
+  return text;
+}
+
+function unknownCommand(name: string): Error {
+  return usageError(
+    `unknown command '${clipped(name)}'`,
+    `commands: ${Object.keys(COMMANDS).join(", ")}`,
+  );
+}
 
 /** The top-level help text. */
 export function mainHelp(): string {
@@ -66,6 +96,7 @@ export function mainHelp(): string {
   return `runprov ${VERSION}: record what code produced each training run
 
 Usage: runprov [-C DIR] [--config FILE] [-q] COMMAND [OPTIONS]
+       runprov help [COMMAND]
 
 Commands:
 ${list}
@@ -150,16 +181,19 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
     return 2;
   }
   if (name === "help") {
-    await io.stdout(mainHelp());
+    const topic = args.slice(i + 1);
+    if (topic.length === 0 || topic[0] === "-h" || topic[0] === "--help") {
+      await io.stdout(mainHelp());
+      return 0;
+    }
+    if (topic.length > 1) {
+      throw usageError("help takes one command name", "e.g. 'runprov help exec'");
+    }
+    await io.stdout(await commandHelp(commandContext(io, global, rt), topic[0]));
     return 0;
   }
   const cmd = COMMANDS[name];
-  if (!cmd) {
-    throw usageError(
-      `unknown command '${clipped(name)}'`,
-      `commands: ${Object.keys(COMMANDS).join(", ")}`,
-    );
-  }
+  if (!cmd) throw unknownCommand(name);
   const [run] = await Promise.all([cmd.load(), checkDir(global.dir)]);
   // Global options may also follow the command (`runprov stamp -q`).
   const rest: string[] = [];
@@ -173,7 +207,11 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
     if (a === "-q" || a === "--quiet") global.quiet = true;
     else rest.push(a);
   }
-  const ctx: Context = {
+  return await run(commandContext(io, global, rt), rest);
+}
+
+function commandContext(io: Io, global: GlobalOptions, rt: Runtime): Context {
+  return {
     io,
     global,
     sourceCommit: rt.sourceCommit,
@@ -181,7 +219,6 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
       if (!global.quiet) io.stderr(`runprov: ${text}\n`);
     },
   };
-  return await run(ctx, rest);
 }
 
 async function checkDir(dir: string): Promise<void> {

@@ -1,5 +1,14 @@
-/** `runprov config`: the effective configuration and where each value came from. */
+/**
+ * `runprov config`: the effective configuration and where each value came from;
+ * `runprov config init`: write a commented runprov.jsonc with every key at its default.
+ */
 import { parseCommandArgs } from "../cli/args.ts";
+import { initialConfigText, schemaKeys } from "../config/init_text.ts";
+import { CONFIG_FILE } from "../config/config.ts";
+import { writeFileAtomic } from "../run/store.ts";
+import { join } from "../util/paths.ts";
+import { clipped, RunprovError, usageError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import { configFor, gitFor, gitTimeoutMs, POLICY_OPTIONS, resolvePolicy } from "../run/session.ts";
 import { GitError } from "../git/client.ts";
 import type { Context } from "../io.ts";
@@ -7,6 +16,7 @@ import type { Context } from "../io.ts";
 export const CONFIG_HELP = `runprov config: show the effective configuration
 
 Usage: runprov config [--policy strict|warn|off] [--strict] [--json]
+       runprov config init [--stdout] [--force]
 
 Prints every setting with its value and where it came from: flag, env (RUNPROV_POLICY,
 RUNPROV_GIT_TIMEOUT), the configuration file (--config FILE, RUNPROV_CONFIG, or
@@ -16,32 +26,48 @@ Options:
   --policy MODE   show the policy as this flag would set it
   --strict        short for --policy strict
   --json          print {file, file_source, config, sources} as JSON
+
+'config init' writes runprov.jsonc at the repository top (or the --config FILE path) with
+every key at its default, each with a comment, and "$schema" pointing at this version's
+published runprov.schema.json. It never replaces an existing file unless --force is given.
+  --stdout        print the file instead of writing it
+  --force         replace an existing file
 `;
 
-const KEYS = [
-  "policy",
-  "untracked",
-  "ignore",
-  "dir",
-  "git_timeout",
-  "tag.prefix",
-  "tag.remote",
-  "tag.push",
-  "tag.sign",
-  "patch.capture",
-  "patch.max_bytes",
-] as const;
+/** Where each version's schema is published (a release asset), for `$schema`. */
+export function schemaUrl(version = VERSION): string {
+  return `https://github.com/runprov/runprov/releases/download/v${version}/runprov.schema.json`;
+}
+
+const KEYS = schemaKeys();
 
 /** Run `config`. */
 export async function config(ctx: Context, args: string[]): Promise<number> {
-  const { values } = parseCommandArgs("config", args, {
+  const { values, positionals } = parseCommandArgs("config", args, {
     policy: POLICY_OPTIONS.policy,
     strict: POLICY_OPTIONS.strict,
     json: { type: "boolean" },
-  });
+    stdout: { type: "boolean" },
+    force: { type: "boolean" },
+  }, true);
   if (values.help) {
     await ctx.io.stdout(CONFIG_HELP);
     return 0;
+  }
+  if (positionals.length > 0) {
+    if (positionals[0] !== "init" || positionals.length > 1) {
+      throw usageError(
+        `config: unexpected argument '${clipped(positionals.join(" "))}'`,
+        "'runprov config' shows the configuration; 'runprov config init' writes one",
+      );
+    }
+    if (values.json || values.policy || values.strict) {
+      throw usageError("config init: --json, --policy and --strict are for 'runprov config'");
+    }
+    return await init(ctx, values.stdout === true, values.force === true);
+  }
+  if (values.stdout || values.force) {
+    throw usageError("config: --stdout and --force go with 'runprov config init'");
   }
   let root: string | null = null;
   try {
@@ -78,13 +104,52 @@ export async function config(ctx: Context, args: string[]): Promise<number> {
   const lines = [where];
   const width = Math.max(...KEYS.map((k) => k.length));
   for (const k of KEYS) {
-    const [a, b] = k.split(".");
-    const v = b === undefined
-      ? (effective as unknown as Record<string, unknown>)[a]
-      : (effective as unknown as Record<string, Record<string, unknown>>)[a][b];
+    const v = k.split(".").reduce<unknown>(
+      (o, part) => (o as Record<string, unknown> | undefined)?.[part],
+      effective,
+    );
     const src = sources[k] === "file" ? loaded.file! : sources[k];
     lines.push(`${k.padEnd(width)} = ${JSON.stringify(v)}  # ${src}`);
   }
   await ctx.io.stdout(lines.join("\n") + "\n");
+  return 0;
+}
+
+/** `config init`: the commented defaults, printed or written without replacing a file. */
+async function init(ctx: Context, toStdout: boolean, force: boolean): Promise<number> {
+  const text = initialConfigText(schemaUrl());
+  if (toStdout) {
+    await ctx.io.stdout(text);
+    return 0;
+  }
+  let target = ctx.global.config;
+  if (!target) {
+    try {
+      target = join((await gitFor(ctx).repoInfo()).root, CONFIG_FILE);
+    } catch (err) {
+      if (!(err instanceof GitError)) throw err;
+      throw usageError(
+        `config init: ${ctx.global.dir} is not in a git repository, where runprov.jsonc belongs`,
+        "run it inside your project, or name the file with --config FILE, or use --stdout",
+      );
+    }
+  }
+  try {
+    if (force) await writeFileAtomic(target, text);
+    else await Deno.writeTextFile(target, text, { createNew: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw usageError(
+        `config init: ${target} already exists; it was left as it is`,
+        "'runprov config' shows what it sets; add --force to replace it with the defaults",
+      );
+    }
+    throw new RunprovError(
+      `config init: cannot write ${target}: ${(err as Error).message}`,
+      2,
+      "check the directory's permissions",
+    );
+  }
+  ctx.warn(`wrote ${target} (every key at its default); commit it with your code`);
   return 0;
 }
