@@ -256,9 +256,9 @@ Deno.test("env --tracker: W&B, MLflow and ClearML variables carry the same facts
       [v.CLEARML_VCS_COMMIT_ID, v.CLEARML_VCS_REPO_URL, v.CLEARML_VCS_BRANCH],
       [sha, "https://example.com/o/p.git", "feat/x"],
     );
-    const bad = await sb.runprov(["env", "--tracker", "comet"]);
+    const bad = await sb.runprov(["env", "--tracker", "neptune"]);
     assertEquals(bad.code, 2);
-    assertMatch(bad.stderr, /unknown tracker "comet"/);
+    assertMatch(bad.stderr, /unknown tracker "neptune"/);
   });
 });
 

@@ -1,6 +1,11 @@
 /** Tracker variables for a record (pure): names, order, and what unknown facts become. */
 import { assertEquals, assertThrows } from "./assert.ts";
-import { envVars, mlflowRunContext, parseTrackers } from "../lib/exports/trackers.ts";
+import {
+  envVars,
+  mlflowRunContext,
+  parseTrackers,
+  TRACKER_NAMES,
+} from "../lib/exports/trackers.ts";
 import type { RunRecord } from "../lib/run/record.ts";
 import { RunprovError } from "../lib/errors.ts";
 
@@ -68,9 +73,47 @@ Deno.test("trackers: unknown facts are empty, and MLflow leaves their tags out",
 });
 
 Deno.test("trackers: --tracker takes repeats and commas, once each; unknown names are exit 2", () => {
-  assertEquals(parseTrackers(["wandb,mlflow", "wandb", "clearml"]), ["wandb", "mlflow", "clearml"]);
+  assertEquals(parseTrackers(["wandb,mlflow", "wandb", "clearml", "comet"]), [
+    "wandb",
+    "mlflow",
+    "clearml",
+    "comet",
+  ]);
   assertThrows(
-    () => parseTrackers(["comet"]),
+    () => parseTrackers(["neptune"]),
     (e: unknown) => e instanceof RunprovError && e.exitCode === 2,
   );
+});
+
+Deno.test("trackers: Comet gets the repository top and every RUNPROV_* value as an Other", () => {
+  const file = "/r/.runprov/runs/k3x9q0ab.json";
+  const rec = record({ root: "/r" });
+  const vars = envVars(rec, file, ["comet"]);
+  const comet = vars.slice(8);
+  assertEquals(comet[0], ["COMET_GIT_DIRECTORY", "/r"]);
+  assertEquals(
+    comet.slice(1),
+    vars.slice(0, 8).map(([n, v]) => [`COMET_LOG_OTHER_${n}`, v]),
+  );
+  assertEquals(comet.map(([n]) => n), [...TRACKER_NAMES.comet]);
+});
+
+Deno.test("trackers: Comet's directory is empty without a repository, or when told it is not here", () => {
+  const noGit = record({
+    available: false,
+    root: null,
+    sha: "unknown",
+    sha_short: "unknown",
+    describe: null,
+    branch: null,
+    remote_url: null,
+    dirty: false,
+  });
+  const none = Object.fromEntries(envVars(noGit, null, ["comet"]));
+  assertEquals(none.COMET_GIT_DIRECTORY, "");
+  assertEquals(none.COMET_LOG_OTHER_RUNPROV_GIT_SHA, "unknown");
+  assertEquals(none.COMET_LOG_OTHER_RUNPROV_FILE, "");
+  const elsewhere = Object.fromEntries(envVars(record({ root: "/r" }), null, ["comet"], null));
+  assertEquals(elsewhere.COMET_GIT_DIRECTORY, "");
+  assertEquals(elsewhere.COMET_LOG_OTHER_RUNPROV_GIT_SHA, SHA);
 });

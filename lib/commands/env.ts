@@ -4,11 +4,19 @@ import { parseCommandArgs, str } from "../cli/args.ts";
 import { planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
 import { usageError } from "../errors.ts";
 import { FORMAT_NAMES, renderExports } from "../shell/index.ts";
-import { envVars, parseTrackers, TRACKER_NAMES, TRACKERS } from "../exports/trackers.ts";
+import {
+  envVars,
+  parseTrackers,
+  type Tracker,
+  TRACKER_NAMES,
+  TRACKERS,
+} from "../exports/trackers.ts";
+import { cometRepo } from "../exports/repo_here.ts";
 import { EXPORT_NAMES } from "../exports/variables.ts";
 import type { Context } from "../io.ts";
 import { inheritedRun } from "../run/nested.ts";
 import { readRecordOrFail } from "../run/store.ts";
+import type { RunRecord } from "../run/record.ts";
 
 export const ENV_HELP = `runprov env: capture the run and print shell exports
 
@@ -34,7 +42,8 @@ the variable, nothing on stdout. eval succeeds even when runprov fails, so in sc
 
 Options:
   --format FORMAT   ${FORMAT_NAMES.join(" | ")} (default sh)
-  --tracker T       also print what T reads itself: ${TRACKERS.join(", ")} (repeatable)
+  --tracker T       also print what tracker T reads itself: ${TRACKERS.join(", ")}
+                    (repeatable; see docs/trackers.md)
   --from FILE       print the exports of an existing record; never runs git
                     (env RUNPROV_FROM=FILE)
   --no-record       write no record file (RUNPROV_FILE is then empty)
@@ -99,14 +108,14 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
     }
     const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
     const record = await readRecordOrFail(path);
-    await ctx.io.stdout(renderExports(format, envVars(record, path, trackers)));
+    await ctx.io.stdout(await exportsText(ctx, format, record, path, trackers));
     return 0;
   }
 
   // A rank inside a run started by `runprov exec` reuses that run: no git, no new record.
   const parent = given.length === 0 ? await inheritedRun(ctx.io.env) : null;
   if (parent) {
-    await ctx.io.stdout(renderExports(format, envVars(parent.record, parent.path, trackers)));
+    await ctx.io.stdout(await exportsText(ctx, format, parent.record, parent.path, trackers));
     return 0;
   }
 
@@ -116,8 +125,22 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
   const out = values["no-record"] ? null : str(values.out);
   const planned = await planRun(ctx, values, out);
   // Render first: a refused value must leave stdout empty and write no record.
-  const text = renderExports(format, envVars(planned.record, planned.path, trackers));
+  const text = await exportsText(ctx, format, planned.record, planned.path, trackers);
   if (planned.path !== null) await storeRecord(planned.path, planned.record);
   await ctx.io.stdout(text);
   return 0;
+}
+
+/** The exports of a record in `format`, noting on stderr what Comet will not see here. */
+async function exportsText(
+  ctx: Context,
+  format: string,
+  record: RunRecord,
+  path: string | null,
+  trackers: readonly Tracker[],
+): Promise<string> {
+  const comet = await cometRepo(record, trackers);
+  const text = renderExports(format, envVars(record, path, trackers, comet.top));
+  if (comet.note) ctx.warn(comet.note);
+  return text;
 }

@@ -4,7 +4,8 @@
  */
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
 import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
-import { envVars, parseTrackers } from "../exports/trackers.ts";
+import { envVars, parseTrackers, TRACKERS } from "../exports/trackers.ts";
+import { cometRepo } from "../exports/repo_here.ts";
 import { checkVars } from "../shell/common.ts";
 import { inheritedRun } from "../run/nested.ts";
 import { supervise } from "../run/supervise.ts";
@@ -44,7 +45,7 @@ Options:
   --sign                with --tag: a signed tag
   --from FILE           take the git facts from this earlier record instead of asking git
                         (env RUNPROV_FROM), e.g. in a container built without .git
-  --tracker T           also set tracker T's own variables (wandb, mlflow, clearml;
+  --tracker T           also set tracker T's own variables (${TRACKERS.join(", ")};
                         repeatable), as 'runprov env --tracker T' prints them
 
 A failed tag or push is reported on stderr; exec still exits with CMD's code.
@@ -144,8 +145,10 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     },
   });
   // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
-  const vars = envVars(record, path, trackers);
+  const comet = await cometRepo(record, trackers);
+  const vars = envVars(record, path, trackers, comet.top);
   checkVars(vars);
+  if (comet.note) ctx.warn(comet.note);
   if (path !== null) await storeRecord(path, record);
   const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
   const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });

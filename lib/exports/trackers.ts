@@ -1,21 +1,25 @@
 /**
- * `--tracker wandb|mlflow|clearml`: the extra variables each tracker reads on its own, so
- * it shows the run's commit even where it cannot see `.git` (containers, copied sources).
- * Where each name is read is cited in README.md ("Trackers"). Pure.
+ * `--tracker wandb|mlflow|clearml|comet`: the extra variables each tracker reads on its
+ * own, so it shows the run's commit even where it cannot see `.git` (containers, copied
+ * sources). Where each name is read is cited in docs/trackers.md. Pure.
  */
 import type { RunRecord } from "../run/record.ts";
-import { type EnvVar, exportVars } from "./variables.ts";
+import { type EnvVar, EXPORT_NAMES, exportVars } from "./variables.ts";
 import { usageError } from "../errors.ts";
 
 /** The trackers `--tracker` accepts. */
-export const TRACKERS = ["wandb", "mlflow", "clearml"] as const;
+export const TRACKERS = ["wandb", "mlflow", "clearml", "comet"] as const;
 export type Tracker = (typeof TRACKERS)[number];
+
+/** Comet logs every `COMET_LOG_OTHER_<NAME>` variable as the Other `<name>` (lower case). */
+const COMET_OTHER = "COMET_LOG_OTHER_";
 
 /** Every variable name a tracker may set (for `--unset`), in print order. */
 export const TRACKER_NAMES: Readonly<Record<Tracker, readonly string[]>> = {
   wandb: ["WANDB_GIT_COMMIT", "WANDB_GIT_REMOTE_URL"],
   mlflow: ["MLFLOW_RUN_CONTEXT"],
   clearml: ["CLEARML_VCS_COMMIT_ID", "CLEARML_VCS_REPO_URL", "CLEARML_VCS_BRANCH"],
+  comet: ["COMET_GIT_DIRECTORY", ...EXPORT_NAMES.map((n) => COMET_OTHER + n)],
 };
 
 /** Check `--tracker` values: known names, each once, in the order given. */
@@ -56,8 +60,27 @@ export function mlflowRunContext(record: RunRecord): string {
   return JSON.stringify(tags);
 }
 
-/** The variables of one tracker for a record; unknown values are empty. */
-export function trackerVars(record: RunRecord, tracker: Tracker): EnvVar[] {
+/**
+ * The run's repository top as the record says, when git was available: where Comet should
+ * look for it. The commands check that it is a repository on this machine (see
+ * lib/exports/repo_here.ts) before handing it over.
+ */
+export function recordedRepoTop(record: RunRecord): string | null {
+  return record.git.available ? record.git.root : null;
+}
+
+/**
+ * The variables of one tracker for a record; unknown values are empty. `file` is the
+ * record's path (as for the `RUNPROV_*` variables) and `repoTop` the repository Comet is
+ * pointed at, or null to leave `COMET_GIT_DIRECTORY` empty (Comet then searches from its
+ * working directory).
+ */
+export function trackerVars(
+  record: RunRecord,
+  tracker: Tracker,
+  file: string | null = null,
+  repoTop: string | null = recordedRepoTop(record),
+): EnvVar[] {
   const g = record.git;
   switch (tracker) {
     case "wandb":
@@ -73,13 +96,18 @@ export function trackerVars(record: RunRecord, tracker: Tracker): EnvVar[] {
         ["CLEARML_VCS_REPO_URL", g.remote_url ?? ""],
         ["CLEARML_VCS_BRANCH", g.branch ?? ""],
       ];
+    case "comet":
+      return [
+        ["COMET_GIT_DIRECTORY", repoTop ?? ""],
+        ...exportVars(record, file).map(([n, v]): EnvVar => [COMET_OTHER + n, v]),
+      ];
   }
 }
 
 /**
  * Everything `runprov env` (and `runprov exec`) hands over for a record: the fixed
  * `RUNPROV_*` variables, then each tracker's, in order. `file` is the record's absolute
- * path, or null when it was not stored.
+ * path, or null when it was not stored; `repoTop` as for {@link trackerVars}.
  *
  * @example
  * envVars(record, "/repo/.runprov/runs/k3x9q0ab.json", ["wandb"]).map(([n]) => n).at(-1);
@@ -89,6 +117,10 @@ export function envVars(
   record: RunRecord,
   file: string | null,
   trackers: readonly Tracker[] = [],
+  repoTop: string | null = recordedRepoTop(record),
 ): EnvVar[] {
-  return [...exportVars(record, file), ...trackers.flatMap((t) => trackerVars(record, t))];
+  return [
+    ...exportVars(record, file),
+    ...trackers.flatMap((t) => trackerVars(record, t, file, repoTop)),
+  ];
 }
