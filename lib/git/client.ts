@@ -39,6 +39,8 @@ export type GitFailure =
   | "unborn-head"
   | "corrupt-head"
   | "timeout"
+  | "bad-config"
+  | "bad-index"
   | "git-failed";
 
 /** A git process that failed: its argv, exit code, stderr and a classified reason. */
@@ -55,7 +57,8 @@ export class GitError extends Error {
   }
 }
 
-function firstLine(s: string): string {
+/** The line of git's stderr that says what went wrong: the first `fatal:`/`error:` line. */
+export function firstLine(s: string): string {
   const lines = s.split("\n").map((l) => l.trim()).filter(Boolean);
   return lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? "";
 }
@@ -772,6 +775,18 @@ export function classify(stderr: string): GitFailure {
   if (/detected dubious ownership/.test(stderr)) return "dubious-ownership";
   if (/not a git repository/.test(stderr)) return "not-a-repository";
   if (/must be run in a work tree/.test(stderr)) return "not-a-work-tree";
+  if (
+    /\bbad config (?:line \d+ in|variable '[^'\n]*' in)\b|\bbad (?:numeric |boolean )?config value\b/
+      .test(stderr)
+  ) {
+    return "bad-config";
+  }
+  if (
+    /index file (?:corrupt|smaller than expected|open failed)|unable to map index file|bad index version|bad signature 0x/
+      .test(stderr)
+  ) {
+    return "bad-index";
+  }
   if (/bad object HEAD|bad revision 'HEAD'|unknown revision or path.*HEAD/.test(stderr)) {
     return "corrupt-head";
   }
