@@ -36,6 +36,7 @@ const KEYS = [
   "tag.remote",
   "tag.push",
   "tag.sign",
+  "tag.refs",
   "patch.capture",
   "patch.max_bytes",
 ] as const;

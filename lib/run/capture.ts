@@ -1,10 +1,10 @@
 /**
  * Capture the git facts of the working tree for a run record, through {@link Git}:
  * `rev-parse` (locate, tag names), then `config` (remotes; filter drivers to switch off)
- * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD)
- * concurrently, `status` as soon as config is known, plus `for-each-ref --contains` only
- * when "pushed" cannot be read off the upstream, and submodule lookups only when the
- * repository has submodules.
+ * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD; plus a look
+ * at the tag it names, so no run tag becomes the base) concurrently, `status` as soon as
+ * config is known, plus `for-each-ref --contains` only when "pushed" cannot be read off the
+ * upstream, and submodule lookups only when the repository has submodules.
  */
 import {
   firstLine,
@@ -18,6 +18,8 @@ import { clipped } from "../errors.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "../git/porcelain.ts";
 import { submodulePaths } from "../git/gitmodules.ts";
 import { redactUrl } from "../git/redact_url.ts";
+import { describeSkippingRunTags } from "../tag/describe.ts";
+import { DEFAULT_TAG_SETTINGS } from "../tag/names.ts";
 
 /** One tracked change, as stored in `git.changed[]`. */
 export interface ChangedPath {
@@ -215,10 +217,12 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
   const prefix = opts.tagPrefix ?? "run/";
-  // No tag outside the run-tag prefix: describe would walk all history to find nothing.
-  const nameable = info.tags.some((t) => !t.startsWith(prefix));
+  // No tag outside the run-tag prefixes: describe would walk all history to find nothing.
+  const nameable = info.tags.some((t) =>
+    !t.startsWith(prefix) && !t.startsWith(DEFAULT_TAG_SETTINGS.prefix)
+  );
   const headP = nameable
-    ? git.describeHead(prefix)
+    ? describeSkippingRunTags(git, "HEAD", prefix)
     : git.shortHead().then((abbrev) => ({ describe: abbrev, abbrev }));
   headP.catch(() => {}); // judged below, after status says whether HEAD exists
   let st: StatusReport, config: RepoConfig;
