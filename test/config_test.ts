@@ -85,6 +85,8 @@ const VALID: Json[] = [
   { tag: { prefix: "exp-" } },
   { tag: { prefix: "ml/runs/" } },
   { tag: { prefix: "foo./" } },
+  { tag: { refs: "runprov" } },
+  { tag: { refs: "tags", sign: true } },
   { patch: { capture: false } },
   { patch: { max_bytes: 0 } },
   { patch: { capture: true, max_bytes: 1048576 } },
@@ -124,6 +126,8 @@ const INVALID: Json[] = [
   { tag: { prefix: "run\\" } },
   { tag: { push: "yes" } },
   { tag: { signed: true } },
+  { tag: { refs: "heads" } },
+  { tag: { refs: true } },
   { patch: { max_bytes: 1.5 } },
   { patch: { max_bytes: -1 } },
   { patch: { capture: 1 } },
@@ -148,7 +152,7 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     ignore: [],
     dir: ".runprov/runs",
     git_timeout: 60,
-    tag: { prefix: "run/", remote: "origin", push: false, sign: false },
+    tag: { prefix: "run/", remote: "origin", push: false, sign: false, refs: "tags" },
     patch: { capture: true, max_bytes: 10 * 1024 * 1024 },
   };
   assertEquals(defaultConfig(), expected);
@@ -157,6 +161,7 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
   assertEquals(Object.keys(props.tag.properties as Schema).sort(), [
     "prefix",
     "push",
+    "refs",
     "remote",
     "sign",
   ]);
@@ -175,7 +180,13 @@ Deno.test("config: JSONC comments and trailing commas are accepted; unset keys k
   const { config, setKeys } = parseConfig(text, "runprov.jsonc");
   assertEquals(config.policy, "strict");
   assertEquals(config.ignore, ["outputs/**", "wandb/"]);
-  assertEquals(config.tag, { prefix: "run/", remote: "origin", push: true, sign: false });
+  assertEquals(config.tag, {
+    prefix: "run/",
+    remote: "origin",
+    push: true,
+    sign: false,
+    refs: "tags",
+  });
   assertEquals(config.patch, { capture: true, max_bytes: 10485760 });
   assertEquals([...setKeys].sort(), ["ignore", "policy", "tag", "tag.push"]);
 });
@@ -200,7 +211,7 @@ Deno.test("config: mistakes are reported with file:line:column and what was expe
   );
   assertEquals(
     errorOf('{\n  "tag": {\n    "prefx": "x/"\n  }\n}'),
-    '/repo/runprov.jsonc:3:5: unknown key "tag.prefx", expected one of: prefix, remote, push, sign',
+    '/repo/runprov.jsonc:3:5: unknown key "tag.prefx", expected one of: prefix, remote, push, sign, refs',
   );
   assertEquals(
     errorOf('{ "patch": { "max_bytes": "10M" } }'),

@@ -27,11 +27,21 @@ function report(over: Partial<DoctorReport> = {}): DoctorReport {
       reason: null,
     },
     safe_directory: { status: "ok", detail: "not needed: the repository is yours", fix: null },
+    config: { status: "info", file: null, source: null, problem: null },
+    from: { status: "info", path: null, run_id: null, sha: null, problem: null },
     record_dir: {
       status: "ok",
       path: "/data/proj/.runprov/runs",
       writable: true,
       problem: null,
+    },
+    run_tags: {
+      status: "ok",
+      refs: "tags",
+      in_refs_tags: 0,
+      versioning: null,
+      detail: "no run tags under refs/tags",
+      fix: [],
     },
     scheduler: { status: "info", detected: [], ids: {} },
     git_timeout: { status: "info", seconds: 60, source: "default", problem: null },
@@ -256,6 +266,82 @@ Deno.test({
       assertEquals(after.code, 0, JSON.stringify(after.report));
       assertEquals(after.report.safe_directory.status, "ok");
       assertMatch(after.report.safe_directory.detail, /owned by uid 4242/);
+    });
+  },
+});
+
+Deno.test("doctor: a configuration error is exit 2 with file:line:column, as for every command", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("runprov.jsonc", '{\n  "policy": "strikt"\n}\n');
+    const file = join(await Deno.realPath(sb.dir), "runprov.jsonc");
+    const r = await sb.runprov(["doctor"]);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assert(
+      r.stdout.includes(
+        `FAIL  config          ${file}:2:13: "policy" is "strikt", expected one of`,
+      ),
+      r.stdout,
+    );
+    assertMatch(r.stdout, /cannot work here \(exit 2\)/);
+    const check = await sb.runprov(["check"]);
+    assertEquals(check.code, 2, "doctor agrees with the other commands");
+    const { report } = await doctorJson(sb);
+    assertEquals(report.config.status, "fail");
+    assertMatch(report.config.problem!, /runprov\.jsonc:2:13: /);
+    // A good file is named, and its record directory and time limit are the ones checked.
+    await sb.write("runprov.jsonc", '{ "dir": "records", "git_timeout": 7 }');
+    const ok = await doctorJson(sb);
+    assertEquals(ok.code, 0, JSON.stringify(ok.report));
+    assertEquals(ok.report.config.file, file);
+    assertEquals(ok.report.record_dir.path, join(await Deno.realPath(sb.dir), "records"));
+    assertEquals([ok.report.git_timeout.seconds, ok.report.git_timeout.source], [7, "config"]);
+  });
+});
+
+Deno.test("doctor: with RUNPROV_FROM a missing git is information, not a failure", async () => {
+  await withSandbox(async (sb) => {
+    const record = join(sb.base, "provenance.json");
+    const stamped = await sb.runprov(["stamp", "--run-id", "img", "--out", record]);
+    assertEquals(stamped.code, 0, stamped.stderr);
+    const empty = join(sb.base, "empty-bin");
+    await Deno.mkdir(empty);
+    const env = { PATH: empty, RUNPROV_FROM: record };
+    const r = await sb.runprov(["doctor"], { env, cwd: sb.home });
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertMatch(
+      r.stdout,
+      /^info\s+git\s+git is not installed or not on PATH; not needed: RUNPROV_FROM/m,
+    );
+    assertMatch(r.stdout, /^ok\s+RUNPROV_FROM\s+.*provenance\.json: run img, commit [0-9a-f]{12}/m);
+    assertMatch(r.stdout, /runprov can work here\./);
+    // What doctor promises holds: exec works there without git.
+    const exec = await sb.runprov(["exec", "--", "/bin/sh", "-c", "exit 0"], { env, cwd: sb.home });
+    assertEquals(exec.code, 0, exec.stderr);
+    // An unreadable RUNPROV_FROM is exit 2 where git works, and git's absence is 4 again.
+    const bad = { RUNPROV_FROM: join(sb.base, "missing.json") };
+    const withGit = await sb.runprov(["doctor"], { env: bad });
+    assertEquals(withGit.code, 2, withGit.stdout);
+    assertMatch(
+      withGit.stdout,
+      /^FAIL\s+RUNPROV_FROM\s+cannot read the run record .*missing\.json/m,
+    );
+    const noGit = await sb.runprov(["doctor"], { env: { ...bad, PATH: empty } });
+    assertEquals(noGit.code, 4, noGit.stdout);
+  });
+});
+
+Deno.test({
+  name: "doctor: the configuration of a repository git does not trust is not read",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await withSandbox(async (sb) => {
+      await sb.write("runprov.jsonc", '{ "policy": "strikt" }');
+      const chown = await run("chown", ["-R", "4242:4242", sb.dir]);
+      assertEquals(chown.code, 0, chown.stderr);
+      const { code, report } = await doctorJson(sb);
+      assertEquals(code, 4, "dubious ownership");
+      assertEquals(report.config.status, "info", "its (broken) file is never parsed");
+      assertMatch(report.config.problem!, /not read: git does not trust the repository/);
     });
   },
 });

@@ -66,7 +66,17 @@ Deno.test("git: a capture runs exactly rev-parse, config, describe and status", 
       "--get-regexp",
       "^(remote\\..*\\.(url|pushurl)|branch\\..*\\.(remote|merge)|filter\\..*\\.(clean|smudge|process))$",
     ],
-    [...G, "describe", "--long", "--always", "--tags", "--exclude", "run/*", "HEAD"],
+    [
+      ...G,
+      "describe",
+      "--long",
+      "--always",
+      "--tags",
+      "--exclude",
+      "run/*",
+      "--end-of-options",
+      "HEAD",
+    ],
     [
       ...G,
       "status",
@@ -166,7 +176,7 @@ Deno.test("git: a failing call rejects with GitError carrying argv, code and std
   });
   const git = new Git({ cwd: "/", env: {}, runner });
   try {
-    await git.describeCommit("HEAD");
+    await git.describeLong("HEAD", ["run/*"]);
     assert(false);
   } catch (e) {
     assert(e instanceof GitError);

@@ -85,8 +85,10 @@ Deno.test("tag settings: defaults, config overrides, and an invalid prefix is a 
     remote: "origin",
     push: false,
     sign: false,
+    refs: "tags",
     recordDir: ".runprov/runs",
   });
+  assertEquals(resolveTagSettings({ tag: { refs: "runprov" } }).refs, "runprov");
   const s = resolveTagSettings({ dir: "runs", tag: { prefix: "ml/", push: true, remote: "up" } });
   assertEquals([s.prefix, s.recordDir, s.push, s.remote, s.sign], [
     "ml/",
@@ -248,6 +250,7 @@ Deno.test("runs: records and tags merge by id, newest first, tag-only runs read 
   ];
   const tags = [
     {
+      ref: "refs/tags/run/new",
       name: "run/new",
       type: "tag",
       object: "t".repeat(40),
@@ -256,6 +259,7 @@ Deno.test("runs: records and tags merge by id, newest first, tag-only runs read 
       message: "",
     },
     {
+      ref: "refs/tags/run/tagonly",
       name: "run/tagonly",
       type: "tag",
       object: "t".repeat(40),
@@ -264,6 +268,7 @@ Deno.test("runs: records and tags merge by id, newest first, tag-only runs read 
       message: "runprov run x\n\nRunprov-Run: tagonly\nRunprov-Name: nm\nRunprov-Dirty: true\n",
     },
     {
+      ref: "refs/tags/run-other",
       name: "run-other",
       type: "commit",
       object: "d".repeat(40),

@@ -9,7 +9,15 @@ import { writeFileAtomic } from "../run/store.ts";
 import { join } from "../util/paths.ts";
 import { clipped, RunprovError, usageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { configFor, gitFor, gitTimeoutMs, POLICY_OPTIONS, resolvePolicy } from "../run/session.ts";
+import {
+  configFor,
+  gitFor,
+  gitTimeoutMs,
+  POLICY_OPTIONS,
+  resolvePolicy,
+  untrustedConfig,
+} from "../run/session.ts";
+import { dubiousPath } from "../run/capture.ts";
 import { GitError } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
@@ -70,12 +78,16 @@ export async function config(ctx: Context, args: string[]): Promise<number> {
     throw usageError("config: --stdout and --force go with 'runprov config init'");
   }
   let root: string | null = null;
+  let untrusted: string | null = null;
   try {
     root = (await gitFor(ctx).repoInfo()).root;
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
+    if (err.failure === "dubious-ownership") untrusted = dubiousPath(err.stderr) ?? ctx.global.dir;
   }
-  const loaded = await configFor(ctx, root);
+  const loaded = untrusted !== null
+    ? await untrustedConfig(ctx, untrusted)
+    : await configFor(ctx, root);
   const effective = structuredClone(loaded.config);
   const sources: Record<string, string> = {};
   for (const k of KEYS) sources[k] = loaded.setKeys.has(k) ? "file" : "default";

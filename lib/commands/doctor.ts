@@ -1,17 +1,29 @@
 /**
  * `runprov doctor [--json]`: what a node operator needs to know in one screen: runprov's
- * version, git's path and version, the repository (or why not), safe.directory, whether
- * records can be written, the scheduler, the git time limit. Exit 4 when git is unusable,
- * 2 when records cannot be written (or RUNPROV_GIT_TIMEOUT is invalid), 0 otherwise.
+ * version, git's path and version, the repository (or why not), safe.directory, the
+ * configuration file, RUNPROV_FROM, whether records can be written, run tags and version
+ * numbers, the scheduler, the git time limit. Exit 4 when git is unusable (and no
+ * RUNPROV_FROM stands in for it), 2 for a configuration error, an unreadable RUNPROV_FROM,
+ * records that cannot be written or an invalid RUNPROV_GIT_TIMEOUT, 0 otherwise.
  */
 import { delimiter, dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli/args.ts";
 import { DEFAULT_GIT_TIMEOUT_MS, Git, GitError, type GitFailure } from "../git/client.ts";
 import { dubiousPath, failureReason } from "../run/capture.ts";
-import { gitTimeoutMs } from "../run/session.ts";
+import { configFor, gitTimeoutMs } from "../run/session.ts";
 import { type SchedulerIds, schedulerIds } from "../run/host.ts";
-import { recordDir } from "../run/store.ts";
+import { readRecordOrFail, recordDir } from "../run/store.ts";
 import { Exit, RunprovError } from "../errors.ts";
+import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../config/config.ts";
+import { isAbsolute, resolve } from "../util/paths.ts";
+import { parseTrailers } from "../tag/names.ts";
+import {
+  type DescribeVersioning,
+  describeVersioning,
+  type FixStep,
+  runTagAdvice,
+  VERSIONING_FILES,
+} from "../tag/versioning.ts";
 import { ownCommit, VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
 
@@ -21,13 +33,17 @@ Usage: runprov [-C DIR] doctor [--json]
 
 Prints, in one screen: runprov's version and commit; the git runprov runs (path on PATH,
 version); the repository found from DIR or why there is none; safe.directory (for a
-checkout owned by another user: the exact command to trust it); whether the record
-directory can be written (checked with a temporary file, removed again); the scheduler
-detected (SLURM, torchrun, Kubernetes); the git time limit (RUNPROV_GIT_TIMEOUT).
+checkout owned by another user: the exact command to trust it); the configuration file
+and any error in it (file:line:column); RUNPROV_FROM, when set (env and exec then need no
+git); whether the record directory can be written (checked with a temporary file, removed
+again); run tags under refs/tags when the version comes from git describe (setuptools-scm,
+hatch-vcs, versioneer, dunamai), with the exact fix; the scheduler detected (SLURM,
+torchrun, Kubernetes); the git time limit (RUNPROV_GIT_TIMEOUT, config git_timeout).
 
 Exit codes: 0 runprov can work here (warnings, such as "not a repository", included);
-4 git is unusable (not installed, dubious ownership, unreadable HEAD, no answer in time);
-2 the record directory cannot be written, or RUNPROV_GIT_TIMEOUT is invalid.
+4 git is unusable (not installed, dubious ownership, unreadable HEAD, no answer in time)
+and RUNPROV_FROM does not stand in for it; 2 a configuration error, an unreadable
+RUNPROV_FROM, a record directory that cannot be written, or an invalid RUNPROV_GIT_TIMEOUT.
 
 Options:
   --json   the same facts as one JSON object on stdout
@@ -54,12 +70,40 @@ export interface DoctorReport {
     /** The command that trusts this checkout, when git refuses it. Never `*`. */
     fix: string | null;
   };
+  config: {
+    status: CheckStatus;
+    /** The file read, or null (defaults). */
+    file: string | null;
+    source: "flag" | "env" | "repo" | null;
+    /** The error, starting with `file:line:column:`, or why the file was not read. */
+    problem: string | null;
+  };
+  /** `RUNPROV_FROM`: the record env and exec take their git facts from instead of git. */
+  from: {
+    status: CheckStatus;
+    /** Absolute path, or null when RUNPROV_FROM is not set. */
+    path: string | null;
+    run_id: string | null;
+    sha: string | null;
+    problem: string | null;
+  };
   record_dir: { status: CheckStatus; path: string; writable: boolean; problem: string | null };
+  /** Run tags under refs/tags and describe-based version numbers. */
+  run_tags: {
+    status: CheckStatus;
+    /** Config `tag.refs`. */
+    refs: "tags" | "runprov";
+    /** Run tags (tags with a `Runprov-Run:` trailer) under refs/tags; null when not checked. */
+    in_refs_tags: number | null;
+    versioning: DescribeVersioning | null;
+    detail: string;
+    fix: FixStep[];
+  };
   scheduler: { status: CheckStatus; detected: string[]; ids: SchedulerIds };
   git_timeout: {
     status: CheckStatus;
     seconds: number;
-    source: "default" | "RUNPROV_GIT_TIMEOUT";
+    source: "default" | "RUNPROV_GIT_TIMEOUT" | "config";
     problem: string | null;
   };
   /** True when runprov can capture runs here (exit 0). */
@@ -149,10 +193,14 @@ export function shellWord(path: string): string {
   return /^[A-Za-z0-9_\/.,:@%+=-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
-/** The exit code a report calls for: 4 if git is unusable, else 2 if records can't be written. */
+/**
+ * The exit code a report calls for: 4 if git is unusable, else 2 for a configuration error,
+ * an unreadable RUNPROV_FROM, records that cannot be written or a bad time limit.
+ */
 export function doctorExitCode(r: Omit<DoctorReport, "ok" | "exit_code">): number {
   if (r.git.status === "fail" || r.repository.status === "fail") return Exit.git;
-  if (r.record_dir.status === "fail" || r.git_timeout.status === "fail") return Exit.usage;
+  const usage = [r.record_dir, r.git_timeout, r.config, r.from];
+  if (usage.some((c) => c?.status === "fail")) return Exit.usage;
   return Exit.ok;
 }
 
@@ -174,6 +222,9 @@ export async function diagnose(ctx: Context): Promise<DoctorReport> {
       : String(err);
   }
   const git = new Git({ cwd: ctx.global.dir, env, timeoutMs });
+  const from = await fromCheck(ctx);
+  // With a readable RUNPROV_FROM, env and exec need no git: its absence is a fact, not a fault.
+  const gitOptional = from.status === "ok";
 
   const gitPath = await findOnPath("git", env.PATH ?? env.Path, env.PATHEXT);
   let gitVersion: string | null = null;
@@ -196,6 +247,7 @@ export async function diagnose(ctx: Context): Promise<DoctorReport> {
   if (gitProblem !== null) {
     repository.reason_code = "git-not-found";
     repository.reason = "git cannot run, so no repository can be read";
+    if (gitOptional) repository.status = "info";
     safe.detail = "not checked (git cannot run)";
   } else {
     try {
@@ -236,39 +288,150 @@ export async function diagnose(ctx: Context): Promise<DoctorReport> {
     }
   }
 
+  const untrusted = repository.reason_code === "dubious-ownership";
+  const config = await configCheck(ctx, untrusted ? null : repository.root, untrusted);
+  const settings: Config = config.loaded?.config ?? defaultConfig();
   const recordBase = repository.root ?? ctx.global.dir;
-  const recPath = recordDir(recordBase);
+  const recPath = recordDir(recordBase, settings.dir);
   const probe = await probeWritable(recPath);
+  let timeoutSource: DoctorReport["git_timeout"]["source"] = env.RUNPROV_GIT_TIMEOUT
+    ? "RUNPROV_GIT_TIMEOUT"
+    : "default";
+  if (timeoutSource === "default" && config.loaded?.setKeys.has("git_timeout")) {
+    timeoutMs = Math.round(settings.git_timeout * 1000);
+    timeoutSource = "config";
+  }
+  git.timeoutMs = timeoutMs;
+  const runTags = repository.root !== null && !untrusted && gitProblem === null
+    ? await runTagsCheck(git, repository.root, settings)
+    : {
+      status: "info" as CheckStatus,
+      refs: settings.tag.refs,
+      in_refs_tags: null,
+      versioning: null,
+      detail: "not checked (no repository git can read)",
+      fix: [],
+    };
 
   const ids = schedulerIds(env);
   const partial = {
     runprov: { version: VERSION, commit, compiled: Deno.build.standalone === true },
     git: {
-      status: (gitProblem === null ? "ok" : "fail") as CheckStatus,
+      status: (gitProblem === null ? "ok" : gitOptional ? "info" : "fail") as CheckStatus,
       path: gitPath,
       version: gitVersion,
       problem: gitProblem,
     },
     repository,
     safe_directory: safe,
+    config: config.report,
+    from,
     record_dir: {
       status: (probe.writable ? "ok" : "fail") as CheckStatus,
       path: recPath,
       writable: probe.writable,
       problem: probe.problem,
     },
+    run_tags: runTags,
     scheduler: { status: "info" as CheckStatus, detected: Object.keys(ids), ids },
     git_timeout: {
       status: (timeoutProblem === null ? "info" : "fail") as CheckStatus,
       seconds: timeoutMs / 1000,
-      source: (env.RUNPROV_GIT_TIMEOUT ? "RUNPROV_GIT_TIMEOUT" : "default") as
-        | "default"
-        | "RUNPROV_GIT_TIMEOUT",
+      source: timeoutSource,
       problem: timeoutProblem,
     },
   };
   const exit = doctorExitCode(partial);
   return { ...partial, ok: exit === 0, exit_code: exit };
+}
+
+/**
+ * The configuration as every other command would load it: an error is a `fail` with its
+ * `file:line:column:` message; a repository git does not trust is not read at all.
+ */
+async function configCheck(
+  ctx: Context,
+  root: string | null,
+  untrusted: boolean,
+): Promise<{ report: DoctorReport["config"]; loaded: LoadedConfig | null }> {
+  try {
+    const loaded = await configFor(ctx, root);
+    const skipped = untrusted && loaded.fileSource === null
+      ? `the repository's ${CONFIG_FILE} is not read: git does not trust the repository`
+      : null;
+    return {
+      report: {
+        status: skipped ? "info" : loaded.file ? "ok" : "info",
+        file: loaded.file,
+        source: loaded.fileSource,
+        problem: skipped,
+      },
+      loaded,
+    };
+  } catch (err) {
+    if (!(err instanceof RunprovError)) throw err;
+    return {
+      report: {
+        status: "fail",
+        file: null,
+        source: ctx.global.config ? "flag" : ctx.io.env.RUNPROV_CONFIG ? "env" : "repo",
+        problem: err.message,
+      },
+      loaded: null,
+    };
+  }
+}
+
+/** `RUNPROV_FROM`, when set: is it a record env and exec can take git facts from? */
+async function fromCheck(ctx: Context): Promise<DoctorReport["from"]> {
+  const raw = ctx.io.env.RUNPROV_FROM;
+  if (!raw) return { status: "info", path: null, run_id: null, sha: null, problem: null };
+  const path = isAbsolute(raw) ? raw : resolve(ctx.io.cwd, raw);
+  try {
+    const rec = await readRecordOrFail(path);
+    return { status: "ok", path, run_id: rec.run_id, sha: rec.git.sha, problem: null };
+  } catch (err) {
+    if (!(err instanceof RunprovError)) throw err;
+    return { status: "fail", path, run_id: null, sha: null, problem: err.message };
+  }
+}
+
+/**
+ * Run tags under refs/tags (found by their `Runprov-Run:` trailer, whatever their prefix)
+ * and whether the repository's version numbers come from git describe.
+ */
+async function runTagsCheck(
+  git: Git,
+  root: string,
+  config: Config,
+): Promise<DoctorReport["run_tags"]> {
+  const files: Record<string, string | null> = {};
+  for (const f of VERSIONING_FILES) {
+    files[f] = await Deno.readTextFile(join(root, f)).catch(() => null);
+  }
+  const versioning = describeVersioning(files);
+  let count: number;
+  try {
+    count = (await git.listTags("refs/tags/")).filter((t) => parseTrailers(t.message).run)
+      .length;
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    return {
+      status: "info",
+      refs: config.tag.refs,
+      in_refs_tags: null,
+      versioning,
+      detail: `not checked: ${failureReason(err)}`,
+      fix: [],
+    };
+  }
+  const advice = runTagAdvice({
+    refs: config.tag.refs,
+    count,
+    versioning,
+    remote: config.tag.remote,
+  });
+  return { ...advice, refs: config.tag.refs, in_refs_tags: count, versioning };
 }
 
 async function ownerUid(path: string): Promise<number | null> {
@@ -287,6 +450,8 @@ function uid(): number | null {
   }
 }
 
+const CONFIG_SOURCE = { flag: "--config", env: "RUNPROV_CONFIG", repo: "repository top" };
+
 /** The one-screen text of a report. Pure. */
 export function renderDoctor(r: DoctorReport): string {
   const lines: string[] = [];
@@ -302,6 +467,8 @@ export function renderDoctor(r: DoctorReport): string {
   );
   if (r.git.status === "ok") {
     line("ok", "git", `${r.git.path ?? "git"} (version ${r.git.version})`);
+  } else if (r.git.status === "info") {
+    line("info", "git", `${r.git.problem ?? "git cannot run"}; not needed: RUNPROV_FROM is set`);
   } else {
     line("fail", "git", r.git.problem ?? "git cannot run");
     more("install git or put it on PATH (runprov runs the git it finds on PATH)");
@@ -311,7 +478,9 @@ export function renderDoctor(r: DoctorReport): string {
     line("ok", "repository", `${repo.root} (HEAD ${repo.head})`);
   } else {
     line(repo.status, "repository", `${repo.root ? `${repo.root}: ` : ""}${repo.reason}`);
-    if (repo.reason_code === "not-a-repository") {
+    if (r.from.status === "ok") {
+      more("env and exec take the git facts from RUNPROV_FROM instead");
+    } else if (repo.reason_code === "not-a-repository") {
       more("runs here record sha 'unknown' (strict refuses them); use -C DIR or --from FILE");
     }
   }
@@ -319,6 +488,27 @@ export function renderDoctor(r: DoctorReport): string {
   if (r.safe_directory.fix) {
     more(`if you trust this checkout, run: ${r.safe_directory.fix}`);
     more("(never safe.directory '*': it lets any repository's config run programs)");
+  }
+  const c = r.config;
+  if (c.status === "fail") {
+    line("fail", "config", c.problem ?? "the configuration cannot be read");
+    more("every command but doctor stops with exit 2 until it is fixed");
+  } else if (c.file) {
+    line("ok", "config", `${c.file} (${CONFIG_SOURCE[c.source!]})`);
+  } else {
+    line("info", "config", c.problem ?? "no configuration file: defaults");
+  }
+  if (r.from.path !== null) {
+    if (r.from.status === "ok") {
+      line(
+        "ok",
+        "RUNPROV_FROM",
+        `${r.from.path}: run ${r.from.run_id}, commit ${r.from.sha?.slice(0, 12)} ` +
+          "(env and exec use it instead of git)",
+      );
+    } else {
+      line("fail", "RUNPROV_FROM", r.from.problem ?? `${r.from.path} cannot be read`);
+    }
   }
   if (r.record_dir.writable) {
     line("ok", "record dir", `${r.record_dir.path} is writable`);
@@ -333,6 +523,13 @@ export function renderDoctor(r: DoctorReport): string {
       return parts.length ? `${name} (${parts.join(", ")})` : name;
     },
   ).join("; ");
+  line(r.run_tags.status, "run tags", r.run_tags.detail);
+  if (r.run_tags.status === "warn") {
+    r.run_tags.fix.forEach((f, i) => {
+      more(`${i === 0 ? "fix" : "   "} ${i + 1}. ${f.step}${f.run ? ":" : ""}`);
+      if (f.run) more(`       ${f.run}`);
+    });
+  }
   line("info", "scheduler", sched);
   if (r.git_timeout.problem) {
     line("fail", "git timeout", r.git_timeout.problem);
@@ -343,6 +540,8 @@ export function renderDoctor(r: DoctorReport): string {
       `${r.git_timeout.seconds} s ${
         r.git_timeout.source === "default"
           ? "(default; RUNPROV_GIT_TIMEOUT=SECONDS changes it)"
+          : r.git_timeout.source === "config"
+          ? "(config git_timeout)"
           : "(RUNPROV_GIT_TIMEOUT)"
       }`,
     );

@@ -11,7 +11,7 @@ import { inheritedRun } from "../run/nested.ts";
 import { supervise } from "../run/supervise.ts";
 import type { RunRecord } from "../run/record.ts";
 import { renderError, usageError } from "../errors.ts";
-import { resolveTagSettings } from "../tag/names.ts";
+import { checkSignable, resolveTagSettings } from "../tag/names.ts";
 import type { Context } from "../io.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
@@ -144,6 +144,11 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       supervisor_pid: Deno.pid,
     },
   });
+  // A tag that cannot be made is refused before the run, not after it.
+  if (values.tag) {
+    const settings = resolveTagSettings(config?.config);
+    checkSignable(settings, values.sign === true || settings.sign);
+  }
   // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
   const comet = await cometRepo(record, trackers);
   const vars = envVars(record, path, trackers, comet.top);

@@ -5,7 +5,7 @@ import { gitFor } from "../run/session.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
 import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../run/history.ts";
-import { parseTrailers, tagName } from "../tag/names.ts";
+import { parseTrailers, readNamespaces, shownTag, tagName, tagRef } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import type { Context } from "../io.ts";
 
@@ -13,7 +13,8 @@ export const RUNS_HELP = `runprov runs: list runs, newest first
 
 Usage: runprov runs [--json] [--limit N]
 
-Merges the run records in .runprov/runs/ with the run tags (run/*, one git call).
+Merges the run records in .runprov/runs/ with the run tags (run/* under refs/tags and
+refs/runprov/tags, one git call).
 Columns: id, date (UTC), short sha, describe, tree (clean/dirty/?), status, name.
 Status is the record's (captured, running, succeeded, failed); "lost" for a running
 record whose supervisor process on this host is gone; "running?" when it ran on another
@@ -30,7 +31,8 @@ export const SHOW_HELP = `runprov show: show one run
 Usage: runprov show ID [--json]
 
 Prints the run's record when there is one in .runprov/runs/, else what its tag
-run/ID carries (commit, date and the Runprov-* trailers).
+run/ID (under refs/tags or refs/runprov/tags) carries (commit, date and the Runprov-*
+trailers).
 
 Options:
   --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
@@ -58,9 +60,11 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const info = await optionalRepo(git, "runprov runs");
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;
-  const pattern = `refs/tags/${settings.prefix}` + (settings.prefix.endsWith("/") ? "" : "*");
+  // Both namespaces (tag.refs "tags" and "runprov"), so runs tagged before a switch still show.
+  const glob = settings.prefix.endsWith("/") ? "" : "*";
+  const patterns = readNamespaces(settings).map((ns) => `${ns}${settings.prefix}${glob}`);
   const [tags, { records, skipped }] = await Promise.all([
-    info ? git.listTags(pattern) : Promise.resolve([]),
+    info ? git.listTags(patterns) : Promise.resolve([]),
     readRecordDir(recordDirFor(base, settings)),
   ]);
   if (skipped.length) {
@@ -103,11 +107,12 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   const info = await optionalRepo(git, "runprov show");
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;
-  const name = tagName(settings, id);
   const [stored, tag] = await Promise.all([
     findRecord(recordDirFor(base, settings), id),
-    info ? git.tagInfo(name) : Promise.resolve(null),
+    info ? git.tagInfo(tagName(settings, id), readNamespaces(settings)) : Promise.resolve(null),
   ]);
+  // The tag found (in either namespace), else the one the settings would make.
+  const name = tag ? shownTag(tag.ref) : shownTag(tagRef(settings, id));
   if (stored) {
     const r = stored.record;
     if (values.json) {

@@ -11,6 +11,7 @@ import {
   type TagSubject,
 } from "../tag/names.ts";
 import { subjectFromRecord, tagOutcome, tagRun } from "../tag/tag_run.ts";
+import { describeSkippingRunTags } from "../tag/describe.ts";
 import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { readRecordFile, type StoredRecord } from "../run/history.ts";
 import type { Git } from "../git/client.ts";
@@ -22,7 +23,8 @@ Usage: runprov tag --run ID [--from FILE] [--commit REV] [--url URL] [--push [RE
                    [--sign] [--policy strict|warn|off] [--strict] [--allow-dirty REASON]
 
 Creates the annotated tag run/ID on the commit recorded for run ID, never on whatever
-HEAD is now. The commit comes from --from FILE, else the record in .runprov/runs/ID.json,
+HEAD is now; with config "tag": { "refs": "runprov" } it is refs/runprov/tags/run/ID,
+which git describe (and so version numbers) never sees and plain clones never fetch. The commit comes from --from FILE, else the record in .runprov/runs/ID.json,
 else RUNPROV_FILE / RUNPROV_GIT_SHA when RUNPROV_RUN_ID is ID; without any of them,
 --commit REV is required. A tag already on that commit is success (a note says so); on
 another commit it is exit 5 and nothing changes (runprov never moves a tag).
@@ -176,7 +178,10 @@ async function findSubject(
       }
       return { subject, stored };
     }
-    const describe = await git.describeCommit(sha, settings.prefix).catch(() => null);
+    const describe = await describeSkippingRunTags(git, sha, settings.prefix).then(
+      (d) => d.describe,
+      () => null,
+    );
     return {
       subject: {
         runId: id,

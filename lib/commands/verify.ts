@@ -7,7 +7,7 @@ import { captureGit } from "../run/capture.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
-import { parseTrailers, subjectFromTrailers, tagName } from "../tag/names.ts";
+import { parseTrailers, readNamespaces, subjectFromTrailers, tagName } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { compareCode, type ExpectedCode } from "../run/verify.ts";
 import type { RunRecord } from "../run/record.ts";
@@ -55,7 +55,7 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   if (runIdProblem(arg) === null) {
     stored = await findRecord(recordDirFor(info.root, settings), arg);
     if (!stored) {
-      const tag = await git.tagInfo(tagName(settings, arg));
+      const tag = await git.tagInfo(tagName(settings, arg), readNamespaces(settings));
       if (tag) {
         const s = subjectFromTrailers(parseTrailers(tag.message), tag.commit);
         expected = {

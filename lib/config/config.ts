@@ -50,7 +50,7 @@ export interface Config {
   dir: string;
   /** Seconds before a git process is killed. */
   git_timeout: number;
-  tag: { prefix: string; remote: string; push: boolean; sign: boolean };
+  tag: { prefix: string; remote: string; push: boolean; sign: boolean; refs: "tags" | "runprov" };
   patch: { capture: boolean; max_bytes: number };
 }
 

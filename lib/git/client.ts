@@ -27,6 +27,8 @@ export type GitRunner = (
     timeoutMs: number;
     /** Stream stdout here instead of collecting it (then `stdout` is empty). */
     onStdout?: StdoutSink;
+    /** Bytes for git's stdin (else stdin is closed). */
+    input?: Uint8Array;
   },
 ) => Promise<GitResult>;
 
@@ -39,6 +41,8 @@ export type GitFailure =
   | "unborn-head"
   | "corrupt-head"
   | "timeout"
+  | "bad-config"
+  | "bad-index"
   | "git-failed";
 
 /** A git process that failed: its argv, exit code, stderr and a classified reason. */
@@ -55,7 +59,8 @@ export class GitError extends Error {
   }
 }
 
-function firstLine(s: string): string {
+/** The line of git's stderr that says what went wrong: the first `fatal:`/`error:` line. */
+export function firstLine(s: string): string {
   const lines = s.split("\n").map((l) => l.trim()).filter(Boolean);
   return lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? "";
 }
@@ -114,8 +119,8 @@ export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
 
 const decoder = new TextDecoder();
 
-/** The default runner: `Deno.Command`, stdin closed, SIGKILL at the deadline. */
-export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onStdout }) => {
+/** The default runner: `Deno.Command`, stdin closed (or fed `input`), SIGKILL at the deadline. */
+export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onStdout, input }) => {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("git", {
@@ -123,7 +128,7 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
       cwd,
       env,
       clearEnv: true,
-      stdin: "null",
+      stdin: input ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -167,6 +172,11 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+  if (input) {
+    // Small inputs (a tag object); a git that exits early closes the pipe: its exit code says why.
+    const writer = child.stdin.getWriter();
+    writer.write(input).then(() => writer.close()).catch(() => {});
+  }
   try {
     if (onStdout) return await Promise.race([streamOutput(child, onStdout), deadline]);
     const out = await Promise.race([child.output(), deadline]);
@@ -267,6 +277,16 @@ export function parseDescribeLong(out: string): { describe: string; abbrev: stri
   if (!m) return { describe: out, abbrev: out };
   const [, tag, distance, abbrev] = m;
   return { describe: distance === "0" ? tag : out, abbrev };
+}
+
+/**
+ * The tag a `git describe --long --always` output is based on, or null for the hash alone.
+ *
+ * @example
+ * describedTag("v1.0-3-gabc1234"); // "v1.0"
+ */
+export function describedTag(out: string): string | null {
+  return /^(.*)-\d+-g[0-9a-f]{4,64}$/s.exec(out)?.[1] ?? null;
 }
 
 /** One remote's URLs, exactly as configured (not yet redacted). */
@@ -374,6 +394,7 @@ export class Git {
       ok?: readonly number[];
       cwd?: string;
       onStdout?: StdoutSink;
+      input?: Uint8Array;
     } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
@@ -384,6 +405,7 @@ export class Git {
       env: overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env,
       timeoutMs: this.timeoutMs,
       onStdout: opts.onStdout,
+      input: opts.input,
     });
     // A runner that does not stream (a test's fake) hands its whole stdout to the sink.
     if (opts.onStdout && res.stdout.length > 0) {
@@ -430,20 +452,21 @@ export class Git {
   }
 
   /**
-   * `git describe --long --always --tags --exclude <prefix>*` for HEAD, split into the
-   * string plain `describe` prints and HEAD's abbreviated hash.
+   * `git describe --long --always --tags` of `rev`, leaving out the tags matching any of the
+   * `exclude` patterns (`run/*`): git's raw output, e.g. `v1.0-3-gabc1234` or `abc1234`.
+   * See {@link parseDescribeLong} and {@link describedTag}.
    */
-  async describeHead(excludePrefix: string): Promise<{ describe: string; abbrev: string }> {
+  async describeLong(rev: string, exclude: readonly string[]): Promise<string> {
     const res = await this.run([
       "describe",
       "--long",
       "--always",
       "--tags",
-      "--exclude",
-      `${excludePrefix}*`,
-      "HEAD",
+      ...exclude.flatMap((p) => ["--exclude", p]),
+      "--end-of-options",
+      rev,
     ]);
-    return parseDescribeLong(text(res.stdout).trim());
+    return text(res.stdout).trim();
   }
 
   /** HEAD's abbreviated hash (`git rev-parse --short HEAD`). */
@@ -552,33 +575,22 @@ export class Git {
   }
 
   /**
-   * `git describe --always --tags --exclude <prefix>*` of one commit: nearest tag, distance
-   * and abbreviated hash (or the hash alone). Run tags never become version strings.
-   */
-  async describeCommit(sha: string, excludePrefix = "run/"): Promise<string> {
-    const res = await this.run([
-      "describe",
-      "--always",
-      "--tags",
-      "--exclude",
-      `${excludePrefix}*`,
-      sha,
-    ]);
-    return text(res.stdout).trim();
-  }
-
-  /**
    * Create the annotated (or, with `sign`, signed) tag `name` on `commit` with `message`,
    * create-only: git's ref transaction refuses an existing tag, so of two concurrent calls
    * exactly one creates it. Resolves `"created"`, or `"exists"` when the ref is already
    * there (or another process holds its lock); other failures are {@link GitError}s.
+   * `namespace` other than `refs/tags/` (`refs/runprov/tags/`): see {@link Git.createTagRef}.
    */
   async createTag(
     name: string,
     commit: string,
     message: string,
     sign = false,
+    namespace = "refs/tags/",
   ): Promise<"created" | "exists"> {
+    if (namespace !== "refs/tags/") {
+      return await this.createTagRef(namespace + name, name, commit, message);
+    }
     const res = await this.run([
       "tag",
       sign ? "-s" : "-a",
@@ -600,23 +612,61 @@ export class Git {
   }
 
   /**
-   * Tags matching `pattern` (e.g. `refs/tags/run/`), newest first, in one
+   * The annotated tag `name` on `commit` as the ref `ref` outside `refs/tags/` (where
+   * `git describe`, and so version tools, never look, and plain clones never fetch): the tag
+   * object is made by `git mktag` (tagger: `git var GIT_COMMITTER_IDENT`, the identity
+   * `git tag` would use), then `git update-ref <ref> <object> ""` creates the ref only if it
+   * does not exist. Resolves like {@link Git.createTag}.
+   */
+  async createTagRef(
+    ref: string,
+    name: string,
+    commit: string,
+    message: string,
+  ): Promise<"created" | "exists"> {
+    const ident = text((await this.run(["var", "GIT_COMMITTER_IDENT"])).stdout).trim();
+    const body = `object ${commit}\ntype commit\ntag ${name}\ntagger ${ident}\n\n${message}`;
+    const made = await this.run(["mktag"], { input: new TextEncoder().encode(body) });
+    const object = text(made.stdout).trim();
+    const res = await this.run(["update-ref", "--", ref, object, ""], { ok: [0, 1, 128] });
+    if (res.code === 0) return "created";
+    if (tagExistsError(res.stderr)) return "exists";
+    throw new GitError(
+      [...GIT_GLOBAL_ARGS, "update-ref", ref, object],
+      res.code,
+      redactText(res.stderr, []),
+      classify(res.stderr),
+    );
+  }
+
+  /**
+   * Tags matching the patterns (e.g. `refs/tags/run/`), newest first, in one
    * `git for-each-ref` call: name, object, commit, date and the whole message.
    */
-  async listTags(pattern: string): Promise<TagRef[]> {
+  async listTags(patterns: string | readonly string[]): Promise<TagRef[]> {
     const res = await this.run([
       "for-each-ref",
       "--sort=-creatordate",
       `--format=${TAG_FORMAT}`,
-      pattern,
+      ...(typeof patterns === "string" ? [patterns] : patterns),
     ]);
     return parseTagRefs(text(res.stdout));
   }
 
-  /** One tag by full name (`run/x`), or null when there is no such tag. */
-  async tagInfo(name: string): Promise<TagRef | null> {
-    const all = await this.listTags(`refs/tags/${name}`);
-    return all.find((t) => t.name === name) ?? null;
+  /**
+   * One tag by name (`run/x`), looked up under each of `namespaces` in order, or null when
+   * there is no such tag.
+   */
+  async tagInfo(
+    name: string,
+    namespaces: readonly string[] = ["refs/tags/"],
+  ): Promise<TagRef | null> {
+    const all = await this.listTags(namespaces.map((ns) => ns + name));
+    for (const ns of namespaces) {
+      const hit = all.find((t) => t.ref === ns + name);
+      if (hit) return hit;
+    }
+    return null;
   }
 
   /**
@@ -671,7 +721,9 @@ export class Git {
 
 /** One tag from {@link Git.listTags}. */
 export interface TagRef {
-  /** Tag name without `refs/tags/` (`run/x`). */
+  /** The full ref (`refs/tags/run/x`, `refs/runprov/tags/run/x`). */
+  ref: string;
+  /** Tag name without `refs/tags/` or `refs/runprov/tags/` (`run/x`). */
   name: string;
   /** `tag` (annotated) or `commit` (lightweight). */
   type: string;
@@ -697,7 +749,8 @@ export function parseTagRefs(out: string): TagRef[] {
     if (f.length < 6) continue;
     const [refname, type, object, peeled, date, contents] = f;
     tags.push({
-      name: refname.replace(/^refs\/tags\//, ""),
+      ref: refname,
+      name: refname.replace(/^refs\/(?:runprov\/)?tags\//, ""),
       type,
       object,
       commit: type === "tag" ? peeled : object,
@@ -772,6 +825,18 @@ export function classify(stderr: string): GitFailure {
   if (/detected dubious ownership/.test(stderr)) return "dubious-ownership";
   if (/not a git repository/.test(stderr)) return "not-a-repository";
   if (/must be run in a work tree/.test(stderr)) return "not-a-work-tree";
+  if (
+    /\bbad config (?:line \d+ in|variable '[^'\n]*' in)\b|\bbad (?:numeric |boolean )?config value\b/
+      .test(stderr)
+  ) {
+    return "bad-config";
+  }
+  if (
+    /index file (?:corrupt|smaller than expected|open failed)|unable to map index file|bad index version|bad signature 0x/
+      .test(stderr)
+  ) {
+    return "bad-index";
+  }
   if (/bad object HEAD|bad revision 'HEAD'|unknown revision or path.*HEAD/.test(stderr)) {
     return "corrupt-head";
   }

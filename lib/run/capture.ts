@@ -1,15 +1,25 @@
 /**
  * Capture the git facts of the working tree for a run record, through {@link Git}:
  * `rev-parse` (locate, tag names), then `config` (remotes; filter drivers to switch off)
- * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD)
- * concurrently, `status` as soon as config is known, plus `for-each-ref --contains` only
- * when "pushed" cannot be read off the upstream, and submodule lookups only when the
- * repository has submodules.
+ * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD; plus a look
+ * at the tag it names, so no run tag becomes the base) concurrently, `status` as soon as
+ * config is known, plus `for-each-ref --contains` only when "pushed" cannot be read off the
+ * upstream, and submodule lookups only when the repository has submodules.
  */
-import { Git, GitError, type GitFailure, type Location, type RepoConfig } from "../git/client.ts";
+import {
+  firstLine,
+  Git,
+  GitError,
+  type GitFailure,
+  type Location,
+  type RepoConfig,
+} from "../git/client.ts";
+import { clipped } from "../errors.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "../git/porcelain.ts";
 import { submodulePaths } from "../git/gitmodules.ts";
 import { redactUrl } from "../git/redact_url.ts";
+import { describeSkippingRunTags } from "../tag/describe.ts";
+import { DEFAULT_TAG_SETTINGS } from "../tag/names.ts";
 
 /** One tracked change, as stored in `git.changed[]`. */
 export interface ChangedPath {
@@ -116,9 +126,16 @@ export function unavailableFacts(
   };
 }
 
-/** A human sentence for each failure reason. */
-export function failureReason(err: GitError): string {
+/**
+ * A human sentence for each failure reason. `gitDir` (when known) names the index file of a
+ * `bad-index` failure whose message does not.
+ */
+export function failureReason(err: GitError, gitDir?: string): string {
   switch (err.failure) {
+    case "bad-config":
+      return configProblem(err.stderr);
+    case "bad-index":
+      return indexProblem(err.stderr, gitDir);
     case "git-not-found":
       return "git is not installed or not on PATH";
     case "not-a-repository":
@@ -138,6 +155,29 @@ export function failureReason(err: GitError): string {
     default:
       return err.message;
   }
+}
+
+/**
+ * What is wrong with git's configuration, from its stderr (already redacted), e.g.
+ * `git cannot parse .git/config line 6: fatal: bad config line 6 in file .git/config`.
+ */
+export function configProblem(stderr: string): string {
+  const line = clipped(firstLine(stderr), 200);
+  const m = /bad config line (\d+) in file (.+?)\s*$/m.exec(stderr);
+  if (m) return `git cannot parse ${clipped(m[2], 200)} line ${m[1]}: ${line}`;
+  const v = /bad config variable '[^'\n]*' in file '([^'\n]+)' at line (\d+)/.exec(stderr);
+  if (v) return `git cannot parse ${clipped(v[1], 200)} line ${v[2]}: ${line}`;
+  return `git cannot use its configuration: ${line}`;
+}
+
+/**
+ * What is wrong with the index, from git's stderr, e.g.
+ * `git cannot read the index (.git/index): fatal: index file corrupt`.
+ */
+export function indexProblem(stderr: string, gitDir?: string): string {
+  const named = /^fatal: (.+?): (?:index file|unable to map index file)/m.exec(stderr)?.[1];
+  const path = named ?? (gitDir ? `${gitDir}/index` : ".git/index");
+  return `git cannot read the index (${clipped(path, 200)}): ${clipped(firstLine(stderr), 200)}`;
 }
 
 /** The repository path git names in its dubious-ownership message. */
@@ -177,24 +217,23 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
   const prefix = opts.tagPrefix ?? "run/";
-  // No tag outside the run-tag prefix: describe would walk all history to find nothing.
-  const nameable = info.tags.some((t) => !t.startsWith(prefix));
+  // No tag outside the run-tag prefixes: describe would walk all history to find nothing.
+  const nameable = info.tags.some((t) =>
+    !t.startsWith(prefix) && !t.startsWith(DEFAULT_TAG_SETTINGS.prefix)
+  );
   const headP = nameable
-    ? git.describeHead(prefix)
+    ? describeSkippingRunTags(git, "HEAD", prefix)
     : git.shortHead().then((abbrev) => ({ describe: abbrev, abbrev }));
   headP.catch(() => {}); // judged below, after status says whether HEAD exists
   let st: StatusReport, config: RepoConfig;
+  let step = "config";
   try {
     config = await configP;
+    step = "status";
     st = await git.status(untrackedMode === "ignore" ? "no" : "normal");
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
-    if (err.failure === "timeout") return unavailableFacts("timeout", err.message, info.root);
-    return unavailableFacts(
-      "corrupt-head",
-      `HEAD does not point at a readable commit: ${err.message}`,
-      info.root,
-    );
+    return unavailableFacts(err.failure, scanProblem(err, step, info.gitDir), info.root);
   }
   if (st.oid === null) {
     if (st.head === null) {
@@ -213,6 +252,9 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     head = await headP;
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
+    if (err.failure === "bad-config" || err.failure === "bad-index") {
+      return unavailableFacts(err.failure, failureReason(err, info.gitDir), info.root);
+    }
     const failure = err.failure === "timeout" ? "timeout" : "corrupt-head";
     return unavailableFacts(failure, `git cannot describe HEAD: ${err.message}`, info.root);
   }
@@ -274,6 +316,22 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     stash: st.stash,
     patch: null,
   };
+}
+
+/** Why `git config` or `git status` (`step`) failed, named for what it is. */
+function scanProblem(err: GitError, step: string, gitDir: string): string {
+  switch (err.failure) {
+    case "timeout":
+      return err.message;
+    case "corrupt-head":
+      return `HEAD does not point at a readable commit: ${clipped(firstLine(err.stderr), 200)}`;
+    case "bad-config":
+    case "bad-index":
+    case "dubious-ownership":
+      return failureReason(err, gitDir);
+    default:
+      return `git ${step} failed (exit ${err.code}): ${clipped(firstLine(err.stderr), 200)}`;
+  }
 }
 
 /** runprov's own directory never counts as a change of the tree. */

@@ -6,7 +6,7 @@ import { join } from "../util/paths.ts";
 import { createHash } from "node:crypto";
 import { parseRecord, type RunRecord } from "./record.ts";
 import type { TagRef } from "../git/client.ts";
-import { parseTrailers, subjectFromTrailers } from "../tag/names.ts";
+import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
 
 /** A record read from the record directory. */
 export interface StoredRecord {
@@ -156,7 +156,7 @@ export interface RunEntry {
   dirty: boolean | null;
   status: ShownStatus;
   name: string | null;
-  /** The run tag's name, or null when the run has no tag. */
+  /** The run tag's name (`run/x`; its full ref outside refs/tags), or null when none. */
   tag: string | null;
   /** The record file, or null when only the tag is known. */
   record: string | null;
@@ -199,7 +199,7 @@ export function mergeRuns(
     const id = t.name.slice(prefix.length);
     const have = byId.get(id);
     if (have) {
-      have.tag = t.name;
+      have.tag = shownTag(t.ref);
       if (have.sha !== t.commit) have.tag_mismatch = true;
       continue;
     }
@@ -213,7 +213,7 @@ export function mergeRuns(
       dirty: s?.dirty ?? null,
       status: "tagged",
       name: s?.name ?? null,
-      tag: t.name,
+      tag: shownTag(t.ref),
       record: null,
     });
   }

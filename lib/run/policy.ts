@@ -36,6 +36,8 @@ const GIT_UNUSABLE = new Set([
   "unborn-head",
   "corrupt-head",
   "timeout",
+  "bad-config",
+  "bad-index",
   "git-failed",
 ]);
 
@@ -118,6 +120,11 @@ function unavailableHint(facts: GitFacts): string {
       return "make a first commit";
     case "timeout":
       return "raise RUNPROV_GIT_TIMEOUT (seconds) or check the file system";
+    case "bad-config":
+      return "fix the configuration git names (git cannot work in this repository until then)";
+    case "bad-index":
+      return "rebuild the index from HEAD, keeping the working tree (staged-only changes are " +
+        'lost): f=$(git rev-parse --git-path index) && mv "$f" "$f.bad" && git reset -q';
     default:
       return "check the repository with 'git status'";
   }

@@ -28,7 +28,7 @@ import type { Context } from "../io.ts";
 import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
-import { type Config, loadConfig, type LoadedConfig } from "../config/config.ts";
+import { type Config, CONFIG_FILE, loadConfig, type LoadedConfig } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
 import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
 import type { Location } from "../git/client.ts";
@@ -153,8 +153,10 @@ export interface ConfiguredCapture {
  * The configuration as it can be read before git runs, so `git_timeout` bounds the very first
  * git call: `--config`/`RUNPROV_CONFIG`, or `runprov.jsonc` in the nearest directory above
  * the `-C` directory that holds `.git` (where git itself looks, inherited GIT_DIR being
- * ignored). Null when there is nothing to read or it cannot be read: the full read after
- * `rev-parse` then reports any error.
+ * ignored), but only when that directory and its `.git` are owned by the user (git's own
+ * ownership rule): a repository git may refuse never sets runprov's time limit. Null when
+ * there is nothing to read or it cannot be read: the full read after `rev-parse` then
+ * reports any error.
  */
 export async function earlyConfig(
   ctx: Context,
@@ -168,6 +170,9 @@ export async function earlyConfig(
         break;
       }
       if (dirname(dir) === dir) return null;
+    }
+    if (!(await ownedByUser(root, env)) || !(await ownedByUser(join(root, ".git"), env))) {
+      return null;
     }
   }
   try {
@@ -207,8 +212,50 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
       };
     },
   });
-  config ??= await configFor(ctx, facts.root);
+  if (config === undefined) {
+    config = facts.reason_code === "dubious-ownership"
+      ? await untrustedConfig(ctx, facts.root)
+      : await configFor(ctx, facts.root);
+  }
   return { facts, config, git };
+}
+
+/**
+ * Whether `path` belongs to the user running runprov, by git's rule for dubious ownership:
+ * the owner is the user, or, for root, the user named by `SUDO_UID`. True when it cannot
+ * be told (no uid on this system): git then decides alone.
+ */
+export async function ownedByUser(path: string, env: Record<string, string>): Promise<boolean> {
+  let me: number | null;
+  try {
+    me = Deno.uid();
+  } catch {
+    return true;
+  }
+  if (me === null) return true;
+  const owner = await Deno.lstat(path).then((st) => st.uid, () => null);
+  if (owner === null || owner === me) return true;
+  return me === 0 && env.SUDO_UID !== undefined && env.SUDO_UID === String(owner);
+}
+
+/**
+ * The configuration for a repository git refuses (dubious ownership): never its own
+ * `runprov.jsonc` (another user's file must not choose where runprov writes, what it runs
+ * or how long it waits), only `--config`/`RUNPROV_CONFIG`, else the defaults; a warning says
+ * so when the repository has a configuration file.
+ */
+export async function untrustedConfig(ctx: Context, root: string | null): Promise<LoadedConfig> {
+  const loaded = await configFor(ctx, null);
+  if (root !== null && loaded.fileSource === null) {
+    const file = join(root, CONFIG_FILE);
+    if (await Deno.lstat(file).then(() => true, () => false)) {
+      ctx.warn(
+        `warning: not reading ${file}: git does not trust this repository (dubious ownership), ` +
+          "so its configuration is ignored and runprov uses its defaults",
+      );
+    }
+  }
+  return loaded;
 }
 
 /**
@@ -280,7 +327,8 @@ export async function planRun(
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
-  const path = await recordTarget(ctx, out, facts.root ?? ctx.global.dir, config, runId);
+  const untrusted = facts.reason_code === "dubious-ownership";
+  const path = await recordTarget(ctx, out, facts.root ?? ctx.global.dir, config, runId, untrusted);
   if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
     facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
@@ -296,10 +344,11 @@ function recordTarget(
   base: string,
   config: LoadedConfig,
   runId: string,
+  untrusted = false,
 ): Promise<string | null> | string | null {
   if (out === "-" || out === null) return null;
   if (out !== undefined) return isAbsolute(out) ? out : resolve(ctx.io.cwd, out);
-  return defaultRecordPath(base, config.config.dir, runId);
+  return defaultRecordPath(base, config.config.dir, runId, untrusted);
 }
 
 /** The record of a run from its parts and this host. */
@@ -372,8 +421,14 @@ async function patchOrWarn(
   }
 }
 
-async function defaultRecordPath(base: string, configured: string, runId: string): Promise<string> {
+async function defaultRecordPath(
+  base: string,
+  configured: string,
+  runId: string,
+  untrusted: boolean,
+): Promise<string> {
   const dir = recordDir(base, configured);
+  if (untrusted) await refuseLinksInside(base, dir);
   try {
     const rel = relative(base, dir);
     if (rel === ".runprov" || rel.startsWith(".runprov/")) await ensureRunprovDir(base);
@@ -389,6 +444,30 @@ async function defaultRecordPath(base: string, configured: string, runId: string
     throw recordWriteError(dir, err);
   }
   return recordPath(dir, runId);
+}
+
+/**
+ * In a repository git does not trust, the record directory's parts inside it must be real
+ * directories: a symbolic link there (`.runprov -> /elsewhere`) would let the repository's
+ * owner choose where runprov writes. Throws a usage error naming the link.
+ */
+async function refuseLinksInside(base: string, dir: string): Promise<void> {
+  const rel = relative(base, dir);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return;
+  let at = base;
+  for (const part of rel.split("/")) {
+    at = join(at, part);
+    const st = await Deno.lstat(at).catch(() => null);
+    if (st === null) return;
+    if (st.isSymlink) {
+      throw usageError(
+        `refusing to write the record through the symbolic link ${at}: git does not trust ` +
+          "this repository (dubious ownership), so it may not choose where runprov writes",
+        "write the record elsewhere with --out FILE, or trust the repository " +
+          "(git config --global --add safe.directory PATH) if it is yours to trust",
+      );
+    }
+  }
 }
 
 /** Create the directory an `--out FILE` goes into (`--out "$HOME/runs/$SLURM_JOB_ID.json"`). */

@@ -15,9 +15,24 @@ export interface TagSettings {
   push: boolean;
   /** Signed tags with the user's git signing setup (config `tag.sign`), false. */
   sign: boolean;
+  /**
+   * Where run tags live (config `tag.refs`): `tags`, `refs/tags/<prefix><id>` (seen by
+   * `git describe` and fetched by clones), or `runprov`, `refs/runprov/tags/<prefix><id>`
+   * (neither).
+   */
+  refs: TagRefs;
   /** Record directory relative to the repository top, or absolute (config `dir`). */
   recordDir: string;
 }
+
+/** The values of config `tag.refs`. */
+export type TagRefs = "tags" | "runprov";
+
+/** The ref namespace of each `tag.refs` value. */
+export const TAG_NAMESPACES: Readonly<Record<TagRefs, string>> = {
+  tags: "refs/tags/",
+  runprov: "refs/runprov/tags/",
+};
 
 /** The defaults of DESIGN.md. */
 export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = {
@@ -25,13 +40,14 @@ export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = {
   remote: "origin",
   push: false,
   sign: false,
+  refs: "tags",
   recordDir: ".runprov/runs",
 };
 
 /** The config file's shape for these settings (all optional). */
 export interface TagConfig {
   dir?: string;
-  tag?: { prefix?: string; remote?: string; push?: boolean; sign?: boolean };
+  tag?: { prefix?: string; remote?: string; push?: boolean; sign?: boolean; refs?: TagRefs };
 }
 
 /**
@@ -49,6 +65,7 @@ export function resolveTagSettings(config: TagConfig = {}): TagSettings {
   if (t.remote !== undefined) s.remote = t.remote;
   if (t.push !== undefined) s.push = t.push;
   if (t.sign !== undefined) s.sign = t.sign;
+  if (t.refs !== undefined) s.refs = t.refs;
   const problem = refNameProblem(`refs/tags/${s.prefix}x`);
   if (problem) {
     throw usageError(
@@ -57,6 +74,19 @@ export function resolveTagSettings(config: TagConfig = {}): TagSettings {
     );
   }
   return s;
+}
+
+/**
+ * Refuse a signed run tag outside `refs/tags/`: git signs only the tags it writes itself
+ * (`git tag -s`), and those always go under `refs/tags/`. Throws a usage error (exit 2).
+ */
+export function checkSignable(settings: TagSettings, sign: boolean): void {
+  if (!sign || settings.refs === "tags") return;
+  throw usageError(
+    'cannot sign run tags kept under refs/runprov/tags (config tag.refs is "runprov"): git ' +
+      "signs only the tags it writes itself, under refs/tags",
+    'drop --sign for these run tags, or set "tag": { "refs": "tags" } to sign them',
+  );
 }
 
 /**
@@ -87,6 +117,44 @@ export function refNameProblem(ref: string): string | null {
 /** The tag name of a run. */
 export function tagName(settings: TagSettings, runId: string): string {
   return `${settings.prefix}${runId}`;
+}
+
+/**
+ * The full ref of a run's tag under the configured namespace.
+ *
+ * @example
+ * tagRef({ ...DEFAULT_TAG_SETTINGS, refs: "runprov" }, "m1"); // "refs/runprov/tags/run/m1"
+ */
+export function tagRef(settings: TagSettings, runId: string): string {
+  return TAG_NAMESPACES[settings.refs] + tagName(settings, runId);
+}
+
+/** Where run tags are looked up when reading: the configured namespace first, then the other. */
+export function readNamespaces(settings: TagSettings): string[] {
+  const first = TAG_NAMESPACES[settings.refs];
+  return [first, ...Object.values(TAG_NAMESPACES).filter((ns) => ns !== first)];
+}
+
+/**
+ * How a tag is named to the user: its name under `refs/tags/` (`run/m1`, what git commands
+ * take), its full ref elsewhere (`refs/runprov/tags/run/m1`, which `git show` needs).
+ */
+export function shownTag(ref: string): string {
+  return ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : ref;
+}
+
+/**
+ * The part of a run tag's name before its run id (`run/` of `run/m1`), or the whole name
+ * when it does not end with the id: the pattern that covers that tag and its siblings.
+ *
+ * @example
+ * runTagPattern("exp-m1", "m1"); // "exp-*"
+ */
+export function runTagPattern(name: string, runId: string): string {
+  if (runId !== "" && name.length > runId.length && name.endsWith(runId)) {
+    return `${name.slice(0, name.length - runId.length)}*`;
+  }
+  return name;
 }
 
 /**

@@ -5,7 +5,15 @@
 import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "../git/client.ts";
 import { type RunRecord, serializeRecord } from "../run/record.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "./names.ts";
+import {
+  checkSignable,
+  checkTagRunId,
+  resolveTagSettings,
+  shownTag,
+  TAG_NAMESPACES,
+  type TagSettings,
+  type TagSubject,
+} from "./names.ts";
 import { tagMessage, tagName } from "./names.ts";
 import { sha256Hex } from "../run/history.ts";
 import { failureReason } from "../run/capture.ts";
@@ -39,8 +47,10 @@ export interface TagRunOptions {
 
 /** What {@link tagRun} did. */
 export interface TagRunResult {
-  /** `run/<id>`. */
+  /** The tag as shown to the user: `run/<id>`, or `refs/runprov/tags/run/<id>` ({@link shownTag}). */
   tag: string;
+  /** The full ref (`refs/tags/run/<id>` or `refs/runprov/tags/run/<id>`). */
+  ref: string;
   /** The commit the run's tag should be on. */
   commit: string;
   /** `created`: this call made it; `exists`: already on this commit; `conflict`: on another. */
@@ -97,6 +107,11 @@ export async function tagRun(
   const subject = "schema" in run ? subjectFromRecord(run) : run;
   checkTagRunId(subject.runId, settings, "run id");
   const name = tagName(settings, subject.runId);
+  const namespace = TAG_NAMESPACES[settings.refs];
+  const ref = namespace + name;
+  const shown = shownTag(ref);
+  const sign = opts.sign ?? settings.sign;
+  checkSignable(settings, sign);
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(subject.sha)) {
     throw usageError(
       `run ${subject.runId} has no commit to tag (its git sha is ${JSON.stringify(subject.sha)})`,
@@ -118,33 +133,33 @@ export async function tagRun(
     now: opts.now,
     allowDirty: opts.allowDirty,
   });
-  const sign = opts.sign ?? settings.sign;
 
   let state: TagRunResult["state"] | null = null;
   let existing: TagRef | null = null;
   for (let attempt = 0; attempt < 6 && state === null; attempt++) {
     let made: "created" | "exists";
     try {
-      made = await git.createTag(name, commit, message, sign);
+      made = await git.createTag(name, commit, message, sign, namespace);
     } catch (err) {
-      throw tagError(err, name, sign);
+      throw tagError(err, shown, sign);
     }
-    existing = await git.tagInfo(name);
+    existing = await git.tagInfo(name, [namespace]);
     if (made === "created") state = "created";
     else if (existing) state = existing.commit === commit ? "exists" : "conflict";
     else await sleep(25 * (attempt + 1)); // another process held the ref lock: look again
   }
   if (state === null) {
     throw new RunprovError(
-      `cannot create tag ${name}: its ref is locked (refs/tags/${name}.lock exists: another ` +
+      `cannot create tag ${shown}: its ref is locked (${ref}.lock exists: another ` +
         "git is writing it, or a git killed while writing it left the lock behind)",
       Exit.tag,
       `if no git is running in this repository, remove the lock and retry: ` +
-        `rm "$(git rev-parse --git-path refs/tags/${name}.lock)"`,
+        `rm "$(git rev-parse --git-path ${ref}.lock)"`,
     );
   }
   const result: TagRunResult = {
-    tag: name,
+    tag: shown,
+    ref,
     commit,
     state,
     existing,
@@ -155,12 +170,12 @@ export async function tagRun(
   if (state === "conflict" || remote === null) return result;
 
   result.unpublished = await git.inAnyRemote(commit).then((on) => !on, () => null);
-  const push = await git.pushRef(remote, `refs/tags/${name}`, secrets);
+  const push = await git.pushRef(remote, ref, secrets);
   result.push = { ...push, remote };
   if (!push.ok) {
     result.retry = [
       `runprov tag --run ${subject.runId} --push ${remote}`,
-      `git push ${remote} refs/tags/${name}`,
+      `git push ${remote} ${ref}`,
     ];
   }
   return result;
@@ -236,7 +251,11 @@ export function tagOutcome(
           `commit ${res.commit}; nothing changed`,
         Exit.tag,
         `runprov never moves a tag: if the old tag is wrong, delete it deliberately ` +
-          `(git tag -d ${res.tag}) and tag again, or use another run id`,
+          `(${
+            res.ref.startsWith("refs/tags/")
+              ? `git tag -d ${res.tag}`
+              : `git update-ref -d ${res.ref}`
+          }) and tag again, or use another run id`,
       ),
     };
   }
