@@ -4,14 +4,16 @@ import { usageError } from "../errors.ts";
 import { gitFor } from "../run/session.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
-import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../run/history.ts";
+import { formatRuns, hereFacts, shownStatus } from "../run/history.ts";
+import { collectRuns } from "../run/listing.ts";
+import { matchesFilter, parseStatuses, parseWhen } from "../run/filter.ts";
 import { parseTrailers, readNamespaces, shownTag, tagName, tagRef } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import type { Context } from "../io.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first
 
-Usage: runprov runs [--json] [--limit N]
+Usage: runprov runs [--status LIST] [--since WHEN] [--before WHEN] [--limit N] [--json]
 
 Merges the run records in .runprov/runs/ with the run tags (run/* under refs/tags and
 refs/runprov/tags, one git call).
@@ -22,8 +24,13 @@ host; "tagged" for a run known only from its tag; "+tag" when the run has its ta
 Outside a repository only the records under the current directory are listed.
 
 Options:
-  --json      print a JSON array instead of the table
-  --limit N   show only the newest N runs
+  --status LIST   only runs with one of these statuses (comma-separated, repeatable):
+                  captured, running, running?, lost, succeeded, failed, tagged
+  --since WHEN    only runs created at or after WHEN: an age (30m, 12h, 7d, 2w) or a
+                  date (2026-11-30, 2026-11-30T12:00:00Z)
+  --before WHEN   only runs created before WHEN
+  --limit N       show only the newest N runs (after the filters)
+  --json          print a JSON array instead of the table
 `;
 
 export const SHOW_HELP = `runprov show: show one run
@@ -43,6 +50,9 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const { values } = parseCommandArgs("runs", args, {
     json: { type: "boolean" },
     limit: { type: "string" },
+    status: { type: "string", multiple: true },
+    since: { type: "string" },
+    before: { type: "string" },
   });
   if (values.help) {
     await ctx.io.stdout(RUNS_HELP);
@@ -56,32 +66,32 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
     }
     limit = Number(rawLimit);
   }
-  const git = gitFor(ctx);
-  const info = await optionalRepo(git, "runprov runs");
-  const settings = await tagSettingsFor(ctx, info?.root ?? null);
-  const base = info?.root ?? ctx.global.dir;
-  // Both namespaces (tag.refs "tags" and "runprov"), so runs tagged before a switch still show.
-  const glob = settings.prefix.endsWith("/") ? "" : "*";
-  const patterns = readNamespaces(settings).map((ns) => `${ns}${settings.prefix}${glob}`);
-  const [tags, { records, skipped }] = await Promise.all([
-    info ? git.listTags(patterns) : Promise.resolve([]),
-    readRecordDir(recordDirFor(base, settings)),
-  ]);
-  if (skipped.length) {
+  const now = ctx.io.now();
+  const since = str(values.since);
+  const before = str(values.before);
+  const filter = {
+    statuses: parseStatuses((values.status ?? []) as string[], "runs"),
+    since: since === undefined ? null : parseWhen(since, "--since", "runs", now),
+    before: before === undefined ? null : parseWhen(before, "--before", "runs", now),
+  };
+  const listing = await collectRuns(ctx, "runprov runs");
+  if (listing.skipped.length) {
     ctx.warn(
-      `note: skipped ${skipped.length} file(s) that are not run records: ${skipped.join(", ")}`,
+      `note: skipped ${listing.skipped.length} file(s) that are not run records: ${
+        listing.skipped.join(", ")
+      }`,
     );
   }
-  const entries = mergeRuns(
-    records,
-    tags,
-    settings.prefix,
-    await hereFacts(records.map((r) => r.record)),
-  ).slice(0, limit);
+  const filtered = filter.statuses || filter.since !== null || filter.before !== null;
+  const entries = listing.entries.filter((e) => matchesFilter(e, filter)).slice(0, limit);
   if (values.json) {
     await ctx.io.stdout(JSON.stringify(entries, null, 2) + "\n");
   } else if (entries.length === 0) {
-    ctx.warn("no runs yet (no records in the record directory and no run tags)");
+    ctx.warn(
+      filtered && listing.entries.length > 0
+        ? `no runs match (${listing.entries.length} without the filters)`
+        : "no runs yet (no records in the record directory and no run tags)",
+    );
   } else {
     await ctx.io.stdout(formatRuns(entries));
   }
