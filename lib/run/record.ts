@@ -21,6 +21,12 @@ export interface CommandFacts {
   error?: string;
   /** Process id of the runprov that supervises the command (to tell running from lost). */
   supervisor_pid?: number;
+  /**
+   * When that process started, as this host tells it (`linux:<boot id>:<start ticks>`, or
+   * `ps:<start time>`), so a later process that got the same pid is not taken for it; null
+   * when it cannot be read.
+   */
+  supervisor_start?: string | null;
 }
 
 /** Run status: `captured` (stamp/env), `running`, `succeeded`, `failed`. */
