@@ -38,6 +38,11 @@ export interface RunRecord {
   name: string | null;
   created_at: string;
   status: RunStatus;
+  /**
+   * The run this one was started inside (`exec`/`env` under a live `runprov exec`), or null.
+   * Always written; absent only in records of older versions.
+   */
+  parent?: string | null;
   git: GitFacts;
   policy: PolicyRecord;
   command: CommandFacts | null;
@@ -58,6 +63,7 @@ export function buildRecord(parts: {
   version: string;
   command?: CommandFacts | null;
   status?: RunStatus;
+  parent?: string | null;
 }): RunRecord {
   return {
     schema: SCHEMA,
@@ -65,6 +71,7 @@ export function buildRecord(parts: {
     name: parts.name ?? null,
     created_at: parts.createdAt.toISOString(),
     status: parts.status ?? "captured",
+    parent: parts.parent ?? null,
     git: parts.git,
     policy: parts.policy,
     command: parts.command ?? null,
