@@ -82,7 +82,9 @@ for (const c of CREDENTIAL_CASES) {
       await sb.write("README.md", "changed\n");
       for (const cmd of SECRET_COMMANDS) {
         for (const policy of ["warn", "strict"]) {
-          const r = await sb.runprov(cmd.argv(`sec-${policy}`), {
+          // One run per writer (an id is never recorded twice); show and verify read stamp's.
+          const reads = cmd.name === "show" || cmd.name === "verify";
+          const r = await sb.runprov(cmd.argv(`sec-${reads ? "stamp" : cmd.name}-${policy}`), {
             env: { RUNPROV_POLICY: policy },
           });
           assert(!r.stdout.includes(c.secret), `${cmd.name} ${policy}: stdout: ${r.stdout}`);
@@ -93,7 +95,7 @@ for (const c of CREDENTIAL_CASES) {
       const files = await allFiles(join(sb.dir, ".runprov"));
       assert(files.size > 0, "records were written");
       for (const [p, text] of files) assert(!text.includes(c.secret), `${p}: ${text}`);
-      const rec = JSON.parse(files.get(join(runsDir(sb), "sec-warn.json"))!);
+      const rec = JSON.parse(files.get(join(runsDir(sb), "sec-stamp-warn.json"))!);
       assert(rec.git.remote_url !== null, "the remote is still recorded, without credentials");
     });
   });

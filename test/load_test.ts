@@ -14,7 +14,7 @@ Deno.test("load: concurrent captures never break a user's git commit, and every 
   assertEquals(fig.failures, []);
 });
 
-Deno.test("load: concurrent writers of one run id leave one complete record and no temp files", async () => {
+Deno.test("load: of concurrent writers of one new run id exactly one wins; one complete record, no temp files", async () => {
   const fig = await sharedIdScenario(knob("RELIABILITY_SHARED_WRITERS", 32));
   assertEquals(fig.failures, []);
 });

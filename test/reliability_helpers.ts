@@ -450,20 +450,26 @@ export async function loadScenario(runs: number, commits: number): Promise<Figur
 }
 
 /**
- * `writers` concurrent commands (SHARED_ID_COMMANDS, round robin) with the same run id:
- * afterwards the record is one complete document and no temp file remains.
+ * `writers` concurrent commands (SHARED_ID_COMMANDS, round robin) with the same new run id:
+ * exactly one wins (exit 0), every other is refused with exit 2 naming the id, the record is
+ * one complete document and no temp file remains.
  */
 export async function sharedIdScenario(writers: number): Promise<Figures> {
   const sb = await Sandbox.create();
   const failures: Failures = [];
+  const won: string[] = [];
   try {
     const [, seconds] = await timed(async () => {
       await Promise.all(Array.from({ length: writers }, async (_, i) => {
         const c = SHARED_ID_COMMANDS[i % SHARED_ID_COMMANDS.length];
         const r = await sb.runprov(c.argv("shared"));
-        if (r.code !== 0) failures.push(`${c.name} #${i}: exit ${r.code}: ${r.stderr.trim()}`);
+        if (r.code === 0) won.push(`${c.name} #${i}`);
+        else if (r.code !== 2 || !/run shared already has a record/.test(r.stderr)) {
+          failures.push(`${c.name} #${i}: exit ${r.code}: ${r.stderr.trim()}`);
+        }
       }));
     });
+    if (won.length !== 1) failures.push(`${won.length} writers won (${won.join(", ")}), not 1`);
     const text = await Deno.readTextFile(join(runsDir(sb), "shared.json"));
     try {
       const rec = parseRecord(text, "shared.json");
@@ -479,7 +485,7 @@ export async function sharedIdScenario(writers: number): Promise<Figures> {
       scenario: "same run id",
       tried: `${writers} concurrent writers of --run-id shared (${
         SHARED_ID_COMMANDS.map((c) => c.name).join("/")
-      })`,
+      }): exactly one wins, the rest exit 2`,
       cases: writers,
       failures,
       seconds,
@@ -496,7 +502,7 @@ export async function sharedIdScenario(writers: number): Promise<Figures> {
 async function lifetimeMs(sb: Sandbox, c: CommandCase, parallel: number): Promise<number> {
   const once = async (k: number) => {
     const t0 = performance.now();
-    const r = await sb.runprov(c.argv(`calibrate-${k}`));
+    const r = await sb.runprov(c.argv(`calibrate-${c.name}-${k}`));
     if (r.code !== 0) throw new Error(`${c.name} failed before any kill: ${r.stderr}`);
     return performance.now() - t0;
   };

@@ -467,15 +467,17 @@ Deno.test("stamp: scheduler ids from SLURM, torchrun and Kubernetes are recorded
   });
 });
 
-Deno.test("stamp: a record is replaced atomically and no temp files are left behind", async () => {
+Deno.test("stamp: a second stamp of one id is refused; the record stays, no temp files", async () => {
   await withSandbox(async (sb) => {
     await stamp(sb, ["--run-id", "same"]);
-    await stamp(sb, ["--run-id", "same", "--name", "second"]);
+    const r = await sb.runprov(["stamp", "--run-id", "same", "--name", "second"]);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(r.stdout, "");
     const dir = join(sb.dir, ".runprov/runs");
     const names = [];
     for await (const e of Deno.readDir(dir)) names.push(e.name);
     assertEquals(names, ["same.json"]);
-    assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "same.json"))).name, "second");
+    assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "same.json"))).name, null);
   });
 });
 

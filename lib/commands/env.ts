@@ -1,7 +1,8 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
+import { planRun, RUN_OPTIONS } from "../run/session.ts";
+import { discardRun, storeNewRun } from "../run/persist.ts";
 import { usageError } from "../errors.ts";
 import { FORMAT_NAMES, renderExports } from "../shell/index.ts";
 import {
@@ -14,7 +15,7 @@ import {
 import { cometRepo } from "../exports/repo_here.ts";
 import { EXPORT_NAMES } from "../exports/variables.ts";
 import type { Context } from "../io.ts";
-import { inheritedRun } from "../run/nested.ts";
+import { childRunOptions, inheritedRun, staleNote } from "../run/nested.ts";
 import { readRecordOrFail } from "../run/store.ts";
 import type { RunRecord } from "../run/record.ts";
 
@@ -35,6 +36,10 @@ RUNPROV_GIT_BRANCH, RUNPROV_GIT_DIRTY, RUNPROV_GIT_REMOTE_URL and RUNPROV_FILE.
   eval "\`runprov env --format tcsh\`"               tcsh, csh
   runprov env --format pwsh | Invoke-Expression    PowerShell
   runprov env --format gha >> "$GITHUB_ENV"        GitHub Actions
+
+An id (or --out FILE) that already has a record is exit 2: records are never replaced.
+Inside a live 'runprov exec' run, env without capture options prints that run's exports
+(no git, no record); with them it records a child run naming it in "parent".
 
 A value a format cannot carry exactly and safely is refused: exit 2, a message naming
 the variable, nothing on stdout. eval succeeds even when runprov fails, so in scripts:
@@ -112,22 +117,29 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
     return 0;
   }
 
-  // A rank inside a run started by `runprov exec` reuses that run: no git, no new record.
-  const parent = given.length === 0 ? await inheritedRun(ctx.io.env) : null;
-  if (parent) {
+  if (values["no-record"] && values.out !== undefined) {
+    throw usageError("--no-record conflicts with --out", "give one of them");
+  }
+  // Inside a live `runprov exec` run: without capture options a rank reuses that run (no
+  // git, no new record); with them it records a child run naming it. The same rule as exec.
+  const inherited = await inheritedRun(ctx.io.env);
+  if (inherited.state === "stale") ctx.warn(staleNote(inherited));
+  const parent = inherited.state === "live" ? inherited : null;
+  if (parent && childRunOptions(values, CAPTURE_ONLY, parent.record.run_id).length === 0) {
     await ctx.io.stdout(await exportsText(ctx, format, parent.record, parent.path, trackers));
     return 0;
   }
 
-  if (values["no-record"] && values.out !== undefined) {
-    throw usageError("--no-record conflicts with --out", "give one of them");
-  }
   const out = values["no-record"] ? null : str(values.out);
-  const planned = await planRun(ctx, values, out);
-  // Render first: a refused value must leave stdout empty and write no record.
-  const text = await exportsText(ctx, format, planned.record, planned.path, trackers);
-  if (planned.path !== null) await storeRecord(planned.path, planned.record);
-  await ctx.io.stdout(text);
+  const planned = await planRun(ctx, values, out, { parent: parent?.record.run_id ?? null });
+  try {
+    // Render first: a refused value must leave stdout empty and write no record or patch.
+    const text = await exportsText(ctx, format, planned.record, planned.path, trackers);
+    await storeNewRun(planned, out);
+    await ctx.io.stdout(text);
+  } finally {
+    await discardRun(planned);
+  }
   return 0;
 }
 

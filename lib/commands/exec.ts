@@ -3,11 +3,14 @@
  * the run as running, run CMD with the exports, record how it ended, exit with its code.
  */
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
-import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
+import { gitFor, planRun, RUN_OPTIONS } from "../run/session.ts";
+import { discardRun, storeNewRun, updateOwnRecord } from "../run/persist.ts";
 import { envVars, parseTrackers, TRACKERS } from "../exports/trackers.ts";
 import { cometRepo } from "../exports/repo_here.ts";
 import { checkVars } from "../shell/common.ts";
-import { inheritedRun } from "../run/nested.ts";
+import type { EnvVar } from "../exports/variables.ts";
+import { childRunOptions, inheritedRun, staleNote } from "../run/nested.ts";
+import { probeProcess } from "../run/liveness.ts";
 import { supervise } from "../run/supervise.ts";
 import type { RunRecord } from "../run/record.ts";
 import { renderError, usageError } from "../errors.ts";
@@ -28,8 +31,11 @@ Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
 5. records ended_at, duration_ms, exit_code or signal, status succeeded/failed;
 6. exits with CMD's code (128+N if killed by signal N; 127 not found; 126 not executable).
 
-Inside a run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of a
-running record), exec reuses that run and leaves its record alone.
+An id that already has a record is exit 2: runprov never replaces a record.
+Inside a live run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of
+a running record whose supervisor is alive), exec reuses that run and leaves its record
+alone; with --run-id ID, --strict or other capture options it records a child run whose
+"parent" is that run.
 
 Options:
   --run-id ID           use this run id; default: random
@@ -60,6 +66,18 @@ const EXEC_OPTIONS = {
   tracker: { type: "string" as const, multiple: true },
   from: { type: "string" as const },
 };
+
+/** Options that make an exec inside a live run a child run of its own (else it reuses it). */
+const CHILD_RUN_OPTIONS = [
+  "run-id",
+  "name",
+  "policy",
+  "strict",
+  "allow-dirty",
+  "out",
+  "tag",
+  "from",
+] as const;
 
 /** Options of exec that take a value (to find where CMD starts without `--`). */
 const VALUE_OPTIONS = new Set(
@@ -110,28 +128,35 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   }
   const terminal = Deno.stdin.isTerminal();
 
-  const parent = await inheritedRun(ctx.io.env);
-  if (parent) {
-    if (str(values["run-id"]) !== undefined && str(values["run-id"]) !== parent.record.run_id) {
-      throw usageError(
-        `exec: --run-id ${str(values["run-id"])} inside run ${parent.record.run_id}`,
-        "a command started by 'runprov exec' belongs to that run; drop --run-id",
-      );
-    }
-    ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
-    const outcome = await supervise(command, { env: ctx.io.env, cwd: ctx.global.dir, terminal });
-    if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
-    return outcome.code;
-  }
-
   const trackers = parseTrackers(
     Array.isArray(values.tracker) ? values.tracker.map(String) : [],
   );
+
+  // Inside a live run: reuse it unless options ask for a child run (lib/run/nested.ts).
+  const inherited = await inheritedRun(ctx.io.env);
+  if (inherited.state === "stale") ctx.warn(staleNote(inherited));
+  const parent = inherited.state === "live" ? inherited : null;
+  if (parent && childRunOptions(values, CHILD_RUN_OPTIONS, parent.record.run_id).length === 0) {
+    ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
+    const comet = await cometRepo(parent.record, trackers);
+    const vars = envVars(parent.record, parent.path, trackers, comet.top);
+    checkVars(vars);
+    if (comet.note) ctx.warn(comet.note);
+    const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
+    const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
+    if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
+    return outcome.code;
+  }
+  if (parent) ctx.warn(`note: inside run ${parent.record.run_id}; recording a child run of it`);
+
+  // This process's start identity, read while git runs: tells it from a later pid holder.
+  const self = probeProcess(Deno.pid);
   const started = ctx.io.now();
   // In an image without .git: the git facts of a record made at build time or on the host.
   const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
-  const { record, path, config } = await planRun(ctx, values, str(values.out), {
+  const planned = await planRun(ctx, values, str(values.out), {
     from,
+    parent: parent?.record.run_id ?? null,
     status: "running",
     command: {
       argv: command,
@@ -142,19 +167,27 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       signal: null,
       duration_ms: null,
       supervisor_pid: Deno.pid,
+      supervisor_start: null,
     },
   });
-  // A tag that cannot be made is refused before the run, not after it.
-  if (values.tag) {
-    const settings = resolveTagSettings(config?.config);
-    checkSignable(settings, values.sign === true || settings.sign);
+  const { record, path, config } = planned;
+  record.command!.supervisor_start = (await self).start;
+  let vars: EnvVar[];
+  try {
+    // A tag that cannot be made is refused before the run, not after it.
+    if (values.tag) {
+      const settings = resolveTagSettings(config?.config);
+      checkSignable(settings, values.sign === true || settings.sign);
+    }
+    // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
+    const comet = await cometRepo(record, trackers);
+    vars = envVars(record, path, trackers, comet.top);
+    checkVars(vars);
+    if (comet.note) ctx.warn(comet.note);
+    await storeNewRun(planned, str(values.out));
+  } finally {
+    await discardRun(planned);
   }
-  // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
-  const comet = await cometRepo(record, trackers);
-  const vars = envVars(record, path, trackers, comet.top);
-  checkVars(vars);
-  if (comet.note) ctx.warn(comet.note);
-  if (path !== null) await storeRecord(path, record);
   const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
   const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
   const ended = ctx.io.now();
@@ -173,7 +206,7 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
   if (path) {
     try {
-      await storeRecord(path, final);
+      await updateOwnRecord(path, record, final);
     } catch (err) {
       // The child's outcome is what the caller (a scheduler) needs; report and go on.
       ctx.io.stderr(`runprov: ${(err as Error).message}\n`);

@@ -134,6 +134,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       ["run", r.name ? `${r.run_id} (${r.name})` : r.run_id],
       ["created", r.created_at],
       ["status", shownStatus(r, await hereFacts([r]))],
+      ...(r.parent ? [["parent", r.parent] as [string, string]] : []),
       ["commit", g.available ? `${g.sha} (${g.describe ?? g.sha_short})` : `unknown: ${g.reason}`],
       ["branch", g.branch ?? (g.detached ? "(detached)" : "-")],
       [

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { parseRecord, type RunRecord } from "./record.ts";
 import type { TagRef } from "../git/client.ts";
 import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
+import { probeProcess, type ProcessProbe, sameProcess } from "./liveness.ts";
 
 /** A record read from the record directory. */
 export interface StoredRecord {
@@ -76,14 +77,18 @@ export type ShownStatus = RunRecord["status"] | "lost" | "running?" | "tagged";
 /** What the current machine can say about a supervisor process. */
 export interface HereFacts {
   hostname: string | null;
-  /** true/false when known, null when this system cannot tell. */
-  alive(pid: number): boolean | null;
+  /**
+   * Whether the process `pid` that started at `start` (`command.supervisor_start`) still
+   * runs: true/false when known, null when this system cannot tell.
+   */
+  alive(pid: number, start?: string | null): boolean | null;
 }
 
 /**
  * The status to show. A `running` record whose supervisor (`command.supervisor_pid`) ran
- * on this host and is gone is `lost`; on another host, or when liveness cannot be checked,
- * it is `running?` (runprov cannot see other machines' processes).
+ * on this host and is gone (or whose pid now belongs to a process that started later) is
+ * `lost`; on another host, or when liveness cannot be checked, it is `running?` (runprov
+ * cannot see other machines' processes).
  *
  * @example
  * shownStatus(rec, { hostname: "gpu1", alive: () => false }); // "lost" for a running rec from gpu1
@@ -93,40 +98,14 @@ export function shownStatus(record: RunRecord, here: HereFacts): ShownStatus {
   const pid = record.command?.supervisor_pid;
   if (typeof pid !== "number" || !record.host?.hostname) return "running?";
   if (record.host.hostname !== here.hostname) return "running?";
-  const alive = here.alive(pid);
+  const alive = here.alive(pid, record.command?.supervisor_start);
   if (alive === null) return "running?";
   return alive ? "running" : "lost";
 }
 
 /**
- * Whether a process exists, by the shell's `kill -0 PID` (no signal is delivered; Deno
- * refuses `/proc` without --allow-all). A process of another user is alive; null when the
- * check itself cannot run.
- */
-export async function pidAlive(pid: number): Promise<boolean | null> {
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    const out = await new Deno.Command("sh", {
-      args: ["-c", 'kill -0 "$1"', "sh", String(pid)],
-      env: { LC_ALL: "C", PATH: "/usr/bin:/bin" },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (out.code === 0) return true;
-    const err = new TextDecoder().decode(out.stderr);
-    if (/not permitted|EPERM/i.test(err)) return true;
-    if (/no such process|ESRCH/i.test(err)) return false;
-    return null;
-  } catch {
-    return null;
-  }
-}
-
-/**
  * {@link HereFacts} for this machine: the supervisor pids of `running` records made on
- * this host are checked once, up front.
+ * this host are probed once, up front (lib/run/liveness.ts).
  */
 export async function hereFacts(records: readonly RunRecord[]): Promise<HereFacts> {
   let hostname: string | null = null;
@@ -140,9 +119,15 @@ export async function hereFacts(records: readonly RunRecord[]): Promise<HereFact
       pids.add(pid);
     }
   }
-  const alive = new Map<number, boolean | null>();
-  await Promise.all([...pids].map(async (p) => alive.set(p, await pidAlive(p))));
-  return { hostname, alive: (pid) => alive.get(pid) ?? null };
+  const probes = new Map<number, ProcessProbe>();
+  await Promise.all([...pids].map(async (p) => probes.set(p, await probeProcess(p))));
+  return {
+    hostname,
+    alive: (pid, start) => {
+      const probe = probes.get(pid);
+      return probe ? sameProcess(start, probe) : null;
+    },
+  };
 }
 
 /** One line of `runprov runs`. */

@@ -1,10 +1,11 @@
 /**
  * Patches of dirty runs: the diff of the working tree against the run's commit, streamed
- * from git into `<record dir>/<run-id>.patch` (atomically) and cut at a size limit as it
- * goes, so at most the limit (what the file keeps, for its hash) is ever held in memory.
+ * from git into a temp file next to `<record dir>/<run-id>.patch` and cut at a size limit as
+ * it goes, so at most the limit (what the file keeps, for its hash) is ever held in memory.
+ * The temp file is put in place together with the run's record (lib/run/session.ts).
  */
 import type { Git } from "../git/client.ts";
-import { writeAtomic } from "./store.ts";
+import { writeTemp } from "./store.ts";
 
 /** `git.patch` of a record. */
 export interface PatchFact {
@@ -33,12 +34,33 @@ export async function capturePatch(
   path: string,
   maxBytes: number,
 ): Promise<PatchFact> {
+  const { patch, temp } = await stagePatch(git, sha, path, maxBytes);
+  try {
+    await Deno.rename(temp, path);
+  } catch (err) {
+    await Deno.remove(temp).catch(() => {});
+    throw err;
+  }
+  return patch;
+}
+
+/**
+ * Write the diff of the working tree against `sha`, at most `maxBytes` bytes, to a synced
+ * temp file next to `path` and leave it there: the caller moves it to `path` (or removes
+ * it) once the run is stored (or refused). `patch` is what the record stores.
+ */
+export async function stagePatch(
+  git: Git,
+  sha: string,
+  path: string,
+  maxBytes: number,
+): Promise<{ patch: PatchFact; temp: string }> {
   // The kept bytes (at most maxBytes) are hashed at the end with Web Crypto: node:crypto
   // would start Deno's Node compatibility layer, tens of ms of every dirty run.
   const kept: Uint8Array[] = [];
   let bytes = 0;
   let truncated = false;
-  await writeAtomic(path, async (write) => {
+  const temp = await writeTemp(path, async (write) => {
     await git.diffPatch(sha, async (chunk) => {
       let part = chunk;
       if (bytes + part.length > maxBytes) {
@@ -51,7 +73,7 @@ export async function capturePatch(
       return !truncated;
     });
   });
-  return { path, sha256: await sha256Of(kept, bytes), bytes, truncated };
+  return { patch: { path, sha256: await sha256Of(kept, bytes), bytes, truncated }, temp };
 }
 
 /** sha256 (hex) of the concatenated chunks. */

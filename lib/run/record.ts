@@ -21,6 +21,12 @@ export interface CommandFacts {
   error?: string;
   /** Process id of the runprov that supervises the command (to tell running from lost). */
   supervisor_pid?: number;
+  /**
+   * When that process started, as this host tells it (`linux:<boot id>:<start ticks>`, or
+   * `ps:<start time>`), so a later process that got the same pid is not taken for it; null
+   * when it cannot be read.
+   */
+  supervisor_start?: string | null;
 }
 
 /** Run status: `captured` (stamp/env), `running`, `succeeded`, `failed`. */
@@ -32,6 +38,11 @@ export interface RunRecord {
   name: string | null;
   created_at: string;
   status: RunStatus;
+  /**
+   * The run this one was started inside (`exec`/`env` under a live `runprov exec`), or null.
+   * Always written; absent only in records of older versions.
+   */
+  parent?: string | null;
   git: GitFacts;
   policy: PolicyRecord;
   command: CommandFacts | null;
@@ -52,6 +63,7 @@ export function buildRecord(parts: {
   version: string;
   command?: CommandFacts | null;
   status?: RunStatus;
+  parent?: string | null;
 }): RunRecord {
   return {
     schema: SCHEMA,
@@ -59,6 +71,7 @@ export function buildRecord(parts: {
     name: parts.name ?? null,
     created_at: parts.createdAt.toISOString(),
     status: parts.status ?? "captured",
+    parent: parts.parent ?? null,
     git: parts.git,
     policy: parts.policy,
     command: parts.command ?? null,

@@ -1,6 +1,6 @@
 /**
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
- * ask git once, apply the policy, build the record and store it.
+ * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
 import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
@@ -11,7 +11,6 @@ import {
   recordWriteError,
   type RunRecord,
   type RunStatus,
-  serializeRecord,
 } from "./record.ts";
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./run_id.ts";
@@ -22,6 +21,13 @@ import {
   recordPath,
   writeFileAtomic,
 } from "./store.ts";
+import {
+  type Captured,
+  discardRun,
+  ensurePatchVacant,
+  ensureVacant,
+  storeNewRun,
+} from "./persist.ts";
 import { RunprovError, shown, usageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
@@ -30,7 +36,7 @@ import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
 import { type Config, CONFIG_FILE, loadConfig, type LoadedConfig } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
-import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
+import { type PatchFact, patchPathFor, stagePatch } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
@@ -286,12 +292,16 @@ export function enforce(ctx: Context, decision: Decision): void {
   if (decision.message) ctx.warn(decision.message);
 }
 
-/** The outcome of a capture: the record and where it was stored (null: not stored). */
-export interface Captured {
-  record: RunRecord;
-  path: string | null;
-  /** The configuration the capture used. */
-  config?: LoadedConfig;
+export type { Captured };
+
+/** What a new run starts with besides the capture. */
+export interface RunInit {
+  status?: RunStatus;
+  command?: CommandFacts;
+  /** Take the git facts from this record file instead of asking git (`--from`). */
+  from?: string;
+  /** The id of the live run this one was started inside (a child run), or null. */
+  parent?: string | null;
 }
 
 /**
@@ -302,22 +312,28 @@ export async function captureRun(
   ctx: Context,
   values: ParsedArgs["values"],
   out?: string | null,
-  init: { status?: RunStatus; command?: CommandFacts; from?: string } = {},
+  init: RunInit = {},
 ): Promise<Captured> {
   const planned = await planRun(ctx, values, out, init);
-  if (planned.path !== null) await storeRecord(planned.path, planned.record);
+  try {
+    await storeNewRun(planned, out);
+  } finally {
+    await discardRun(planned);
+  }
   return planned;
 }
 
 /**
  * {@link captureRun} without the final write: the record and the path it will be stored
- * at (directories created), so a caller can render its output before storing anything.
+ * at (directories created, checked to be free), so a caller can render its output before
+ * storing anything. A dirty run's patch waits in a temp file: store the run with
+ * {@link storeNewRun}, or give up with {@link discardRun}.
  */
 export async function planRun(
   ctx: Context,
   values: ParsedArgs["values"],
   out?: string | null,
-  init: { status?: RunStatus; command?: CommandFacts; from?: string } = {},
+  init: RunInit = {},
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
@@ -330,11 +346,17 @@ export async function planRun(
   const untrusted = facts.reason_code === "dubious-ownership";
   const path = await recordTarget(ctx, out, facts.root ?? ctx.global.dir, config, runId, untrusted);
   if (path !== null && out !== undefined) await ensureParent(path);
+  if (path !== null) await ensureVacant(path, runId, out);
+  let patchTemp: string | null = null;
   if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
-    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
+    const patchPath = patchPathFor(path);
+    await ensurePatchVacant(patchPath, path, runId);
+    const staged = await patchOrWarn(ctx, git, facts.sha, patchPath, config);
+    facts.patch = staged?.patch ?? null;
+    patchTemp = staged?.temp ?? null;
   }
   const record = assemble(ctx, runId, str(values.name) ?? null, facts, decision, init);
-  return { record, path, config };
+  return { record, path, config, patchTemp };
 }
 
 /** Where a record goes: `--out FILE`, nowhere (`-`, null), or the record directory. */
@@ -358,7 +380,7 @@ function assemble(
   name: string | null,
   facts: GitFacts,
   decision: Decision,
-  init: { status?: RunStatus; command?: CommandFacts },
+  init: RunInit,
 ): RunRecord {
   return buildRecord({
     runId,
@@ -370,6 +392,7 @@ function assemble(
     version: VERSION,
     status: init.status,
     command: init.command,
+    parent: init.parent ?? null,
   });
 }
 
@@ -383,7 +406,7 @@ async function planFromRecord(
   values: ParsedArgs["values"],
   out: string | null | undefined,
   runId: string,
-  init: { status?: RunStatus; command?: CommandFacts; from?: string },
+  init: RunInit,
 ): Promise<Captured> {
   const from = isAbsolute(init.from!) ? init.from! : resolve(ctx.io.cwd, init.from!);
   const source = await readRecordOrFail(from);
@@ -393,28 +416,34 @@ async function planFromRecord(
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
   const path = await recordTarget(ctx, out, ctx.global.dir, config, runId);
+  if (path !== null && out !== undefined) await ensureParent(path);
+  if (path !== null) await ensureVacant(path, runId, out);
   const record = assemble(ctx, runId, str(values.name) ?? source.name, facts, decision, init);
   record.from = { path: from, run_id: source.run_id, created_at: source.created_at };
   return { record, path, config };
 }
 
-/** Store the run's patch; a failure is a warning (the run goes on, `git.patch` stays null). */
+/**
+ * Write the run's patch to a temp file next to `path`; a failure is a warning (the run goes
+ * on, `git.patch` stays null).
+ */
 async function patchOrWarn(
   ctx: Context,
   git: Git,
   sha: string,
   path: string,
   config: LoadedConfig,
-): Promise<PatchFact | null> {
+): Promise<{ patch: PatchFact; temp: string } | null> {
   try {
-    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes);
+    const staged = await stagePatch(git, sha, path, config.config.patch.max_bytes);
+    const patch = staged.patch;
     if (patch.truncated) {
       ctx.warn(
         `warning: the patch of this dirty run was cut at ${patch.bytes} bytes ` +
           `(patch.max_bytes); ${path} will not apply`,
       );
     }
-    return patch;
+    return staged;
   } catch (err) {
     ctx.warn(`warning: could not store the patch of this dirty run: ${(err as Error).message}`);
     return null;
@@ -474,15 +503,6 @@ async function refuseLinksInside(base: string, dir: string): Promise<void> {
 async function ensureParent(path: string): Promise<void> {
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
-  } catch (err) {
-    throw recordWriteError(path, err);
-  }
-}
-
-/** Store a record atomically; failures are clear errors naming the path. */
-export async function storeRecord(path: string, record: RunRecord): Promise<void> {
-  try {
-    await writeFileAtomic(path, serializeRecord(record));
   } catch (err) {
     throw recordWriteError(path, err);
   }

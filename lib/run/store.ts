@@ -66,15 +66,14 @@ export async function removeStaleTemps(
 }
 
 /**
- * Write `path` atomically: `fill` writes a temp file in the same directory, which is then
- * fsynced and renamed over `path`. Readers see the old file or the new one, never a mix; a
- * crash leaves at worst a `.<name>.tmp-*` file, which readers ignore and which the next
- * successful write into the directory removes once it is older than {@link STALE_TEMP_MS}.
+ * Write a temp file next to `path` (same directory, so it can be renamed or linked into
+ * place): `fill` writes its bytes, which are then fsynced. Resolves with the temp file's
+ * path; on failure the temp file is removed and the error rethrown.
  */
-export async function writeAtomic(
+export async function writeTemp(
   path: string,
   fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
-): Promise<void> {
+): Promise<string> {
   const dir = dirname(path);
   const base = path.slice(dir.length + 1);
   const tmp = join(dir, `.${base}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
@@ -91,18 +90,133 @@ export async function writeAtomic(
     throw err;
   }
   file.close();
+  return tmp;
+}
+
+/**
+ * Write `path` atomically: `fill` writes a temp file in the same directory, which is then
+ * fsynced and renamed over `path`. Readers see the old file or the new one, never a mix; a
+ * crash leaves at worst a `.<name>.tmp-*` file, which readers ignore and which the next
+ * successful write into the directory removes once it is older than {@link STALE_TEMP_MS}.
+ * This replaces whatever is at `path`: new records go through {@link createFromTemp}.
+ */
+export async function writeAtomic(
+  path: string,
+  fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const tmp = await writeTemp(path, fill);
   try {
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
-  await removeStaleTemps(dir);
+  await removeStaleTemps(dirname(path));
+}
+
+/** Something is already at a path that runprov only ever creates, never replaces. */
+export class PathTaken extends Error {
+  constructor(readonly path: string) {
+    super(`${path} already exists`);
+    this.name = "PathTaken";
+  }
+}
+
+/**
+ * Move a complete temp file (from {@link writeTemp}) to `path` only if nothing is there:
+ * `link(2)` creates the name atomically or fails, so of two writers of one path exactly one
+ * wins, and readers see no file or the whole one. Where the file system has no hard links,
+ * an empty file is created exclusively (`O_EXCL`) as the claim and the temp renamed over
+ * it. The temp file is gone afterwards either way; throws {@link PathTaken} when `path`
+ * exists (a file, directory, symlink, FIFO...), which is then left untouched.
+ */
+export async function createFromTemp(
+  tmp: string,
+  path: string,
+  link: (from: string, to: string) => Promise<void> = Deno.link,
+): Promise<void> {
+  try {
+    try {
+      await link(tmp, path);
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) throw new PathTaken(path);
+      if (
+        !(err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotSupported)
+      ) {
+        throw err;
+      }
+      // No hard links here (FAT, some FUSE and object-store mounts): claim, then rename.
+      await claimEmpty(path);
+      try {
+        await Deno.rename(tmp, path);
+      } catch (err) {
+        await Deno.remove(path).catch(() => {}); // our own empty claim
+        throw err;
+      }
+    }
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+async function claimEmpty(path: string): Promise<void> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) throw new PathTaken(path);
+    throw err;
+  }
+  file.close();
+}
+
+/**
+ * Create `path` with `text` only if nothing is there yet, atomically (see
+ * {@link createFromTemp}); throws {@link PathTaken} otherwise.
+ */
+export async function createFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = await writeTemp(path, (write) => write(new TextEncoder().encode(text)));
+  await createFromTemp(tmp, path);
+  await removeStaleTemps(dirname(path));
 }
 
 /** Write `text` to `path` atomically (see {@link writeAtomic}). */
 export function writeFileAtomic(path: string, text: string): Promise<void> {
   return writeAtomic(path, (write) => write(new TextEncoder().encode(text)));
+}
+
+/** What is already at a path where a new record (or patch) was to be created. */
+export type Occupant =
+  | { kind: "record"; runId: string; status: string; createdAt: string }
+  | { kind: "file" | "directory" | "fifo" | "device" | "socket" | "other" }
+  | { kind: "symlink"; target: string | null };
+
+/**
+ * What is at `path`, without following a symlink or opening anything but a regular file
+ * (a FIFO would block the reader); null when nothing is there.
+ */
+export async function occupant(path: string): Promise<Occupant | null> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+  if (info.isSymlink) {
+    return { kind: "symlink", target: await Deno.readLink(path).catch(() => null) };
+  }
+  if (info.isDirectory) return { kind: "directory" };
+  if (info.isFifo) return { kind: "fifo" };
+  if (info.isCharDevice || info.isBlockDevice) return { kind: "device" };
+  if (info.isSocket) return { kind: "socket" };
+  if (!info.isFile) return { kind: "other" };
+  try {
+    const r = parseRecord(await Deno.readTextFile(path), path);
+    return { kind: "record", runId: r.run_id, status: String(r.status), createdAt: r.created_at };
+  } catch {
+    return { kind: "file" };
+  }
 }
 
 /**
