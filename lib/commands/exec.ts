@@ -7,11 +7,12 @@ import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
 import { envVars, parseTrackers } from "../exports/trackers.ts";
 import { checkVars } from "../shell/common.ts";
 import { inheritedRun } from "../run/nested.ts";
-import { supervise } from "../run/supervise.ts";
+import { type ChildOutcome, SignalRelay, supervise } from "../run/supervise.ts";
 import type { RunRecord } from "../run/record.ts";
 import { renderError, usageError } from "../errors.ts";
 import { resolveTagSettings } from "../tag/names.ts";
 import type { Context } from "../io.ts";
+import type { LoadedConfig } from "../config/config.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
@@ -107,69 +108,81 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       "drop --out, or give --out FILE",
     );
   }
-  const terminal = Deno.stdin.isTerminal();
-
-  const parent = await inheritedRun(ctx.io.env);
-  if (parent) {
-    if (str(values["run-id"]) !== undefined && str(values["run-id"]) !== parent.record.run_id) {
-      throw usageError(
-        `exec: --run-id ${str(values["run-id"])} inside run ${parent.record.run_id}`,
-        "a command started by 'runprov exec' belongs to that run; drop --run-id",
-      );
+  // Listeners first: from here on no signal can end runprov between the `running` record
+  // and the child, nor leave the child without its supervisor.
+  const relay = new SignalRelay({ terminal: Deno.stdin.isTerminal(), env: ctx.io.env });
+  let final: RunRecord;
+  let outcome: ChildOutcome;
+  let config: LoadedConfig | undefined;
+  try {
+    const parent = await inheritedRun(ctx.io.env);
+    if (parent) {
+      if (str(values["run-id"]) !== undefined && str(values["run-id"]) !== parent.record.run_id) {
+        throw usageError(
+          `exec: --run-id ${str(values["run-id"])} inside run ${parent.record.run_id}`,
+          "a command started by 'runprov exec' belongs to that run; drop --run-id",
+        );
+      }
+      ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
+      const inner = await supervise(command, { env: ctx.io.env, cwd: ctx.global.dir }, relay);
+      if (!inner.started) ctx.io.stderr(`runprov: ${inner.error}\n`);
+      return inner.code;
     }
-    ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
-    const outcome = await supervise(command, { env: ctx.io.env, cwd: ctx.global.dir, terminal });
+
+    const trackers = parseTrackers(
+      Array.isArray(values.tracker) ? values.tracker.map(String) : [],
+    );
+    const started = ctx.io.now();
+    // In an image without .git: the git facts of a record made at build time or on the host.
+    const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
+    const planned = await planRun(ctx, values, str(values.out), {
+      from,
+      status: "running",
+      command: {
+        argv: command,
+        cwd: ctx.global.dir,
+        started_at: started.toISOString(),
+        ended_at: null,
+        exit_code: null,
+        signal: null,
+        duration_ms: null,
+        supervisor_pid: Deno.pid,
+      },
+    });
+    const { record, path } = planned;
+    config = planned.config;
+    // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
+    const vars = envVars(record, path, trackers);
+    checkVars(vars);
+    if (path !== null) await storeRecord(path, record);
+    const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
+    outcome = await supervise(command, { env, cwd: ctx.global.dir }, relay);
+    const ended = ctx.io.now();
+    const signal = outcome.signal ?? null;
+    final = {
+      ...record,
+      status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
+      command: {
+        ...record.command!,
+        ended_at: ended.toISOString(),
+        duration_ms: ended.getTime() - started.getTime(),
+        exit_code: signal ? null : outcome.code,
+        signal,
+        ...(outcome.started ? {} : { error: outcome.error }),
+      },
+    };
     if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
-    return outcome.code;
-  }
-
-  const trackers = parseTrackers(
-    Array.isArray(values.tracker) ? values.tracker.map(String) : [],
-  );
-  const started = ctx.io.now();
-  // In an image without .git: the git facts of a record made at build time or on the host.
-  const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
-  const { record, path, config } = await planRun(ctx, values, str(values.out), {
-    from,
-    status: "running",
-    command: {
-      argv: command,
-      cwd: ctx.global.dir,
-      started_at: started.toISOString(),
-      ended_at: null,
-      exit_code: null,
-      signal: null,
-      duration_ms: null,
-      supervisor_pid: Deno.pid,
-    },
-  });
-  // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
-  const vars = envVars(record, path, trackers);
-  checkVars(vars);
-  if (path !== null) await storeRecord(path, record);
-  const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
-  const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
-  const ended = ctx.io.now();
-  const final: RunRecord = {
-    ...record,
-    status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
-    command: {
-      ...record.command!,
-      ended_at: ended.toISOString(),
-      duration_ms: ended.getTime() - started.getTime(),
-      exit_code: outcome.started && outcome.signal ? null : outcome.code,
-      signal: outcome.started ? outcome.signal : null,
-      ...(outcome.started ? {} : { error: outcome.error }),
-    },
-  };
-  if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
-  if (path) {
-    try {
-      await storeRecord(path, final);
-    } catch (err) {
-      // The child's outcome is what the caller (a scheduler) needs; report and go on.
-      ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
+    if (path) {
+      try {
+        await storeRecord(path, final);
+      } catch (err) {
+        // The child's outcome is what the caller (a scheduler) needs; report and go on.
+        ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
+      }
     }
+  } finally {
+    // The record is final: a signal from now on (during --tag --push) ends runprov.
+    await relay.close();
   }
   if (values.tag && final.status === "succeeded") {
     // A failed tag or push is reported but never hides the child's exit code.
