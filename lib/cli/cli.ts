@@ -70,8 +70,9 @@ Usage: runprov [-C DIR] [--config FILE] [-q] COMMAND [OPTIONS]
 Commands:
 ${list}
 
-Global options:
-  -C DIR          run as if started in DIR (like git -C)
+Global options (before COMMAND; after it, every word is the command's):
+  -C DIR          run as if started in DIR (like git -C); relative paths given to
+                  runprov resolve against DIR
   --config FILE   use this runprov.jsonc instead of the repository's
   -q, --quiet     no warnings or notes on stderr (errors still print)
   -h, --help      this help; 'runprov COMMAND --help' for a command's
@@ -118,18 +119,21 @@ export async function runCli(args: string[], io: Io, rt: Runtime = {}): Promise<
 
 async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
   const global: GlobalOptions = { dir: io.cwd, quiet: false };
+  // Global options come before the command, and only there: from the command on, every
+  // word is the command's (for exec: CMD's own `-q` stays CMD's).
+  let config: string | undefined;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "-C" || a === "--config") {
       const v = args[++i];
       if (v === undefined) throw usageError(`option ${a} needs a value`, "see 'runprov --help'");
-      if (a === "-C") global.dir = isAbsolute(v) ? v : resolve(global.dir, v);
-      else global.config = isAbsolute(v) ? v : resolve(io.cwd, v);
+      if (a === "-C") global.dir = resolve(global.dir, v);
+      else config = v;
     } else if (a.startsWith("-C") && a.length > 2) {
       global.dir = resolve(global.dir, a.slice(2));
     } else if (a.startsWith("--config=")) {
-      global.config = resolve(io.cwd, a.slice("--config=".length));
+      config = a.slice("--config=".length);
     } else if (a === "-q" || a === "--quiet") {
       global.quiet = true;
     } else if (a === "-h" || a === "--help") {
@@ -143,6 +147,11 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
     } else {
       break;
     }
+  }
+  // "As if started in DIR": every relative path (--config, --out, --from, RUNPROV_CONFIG,
+  // RUNPROV_FROM, verify's FILE) resolves against the -C directory.
+  if (config !== undefined) {
+    global.config = isAbsolute(config) ? config : resolve(global.dir, config);
   }
   const name = args[i];
   if (name === undefined) {
@@ -161,27 +170,15 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
     );
   }
   const [run] = await Promise.all([cmd.load(), checkDir(global.dir)]);
-  // Global options may also follow the command (`runprov stamp -q`).
-  const rest: string[] = [];
-  const tail = args.slice(i + 1);
-  for (let k = 0; k < tail.length; k++) {
-    const a = tail[k];
-    if (a === "--") {
-      rest.push(...tail.slice(k));
-      break;
-    }
-    if (a === "-q" || a === "--quiet") global.quiet = true;
-    else rest.push(a);
-  }
   const ctx: Context = {
-    io,
+    io: { ...io, cwd: global.dir },
     global,
     sourceCommit: rt.sourceCommit,
     warn: (text) => {
       if (!global.quiet) io.stderr(`runprov: ${text}\n`);
     },
   };
-  return await run(ctx, rest);
+  return await run(ctx, args.slice(i + 1));
 }
 
 async function checkDir(dir: string): Promise<void> {

@@ -67,17 +67,18 @@ const VALUE_OPTIONS = new Set(
 );
 
 /**
- * Split exec's arguments into runprov's options and CMD: at `--`, or else at the first
- * word that is neither an option nor an option's value.
+ * Split exec's arguments into runprov's options and CMD, reading left to right: CMD is
+ * everything after the first `--`, or from the first word that is neither an option nor
+ * an option's value. From there on every word is CMD's, byte for byte (`-q`, `--`, ...).
  *
  * @example
- * splitExecArgs(["--strict", "--", "python", "-u", "t.py"]); // { own: ["--strict"], command: ["python", "-u", "t.py"] }
+ * splitExecArgs(["--strict", "python", "t.py", "-q", "--", "x"]);
+ * // { own: ["--strict"], command: ["python", "t.py", "-q", "--", "x"] }
  */
 export function splitExecArgs(args: readonly string[]): { own: string[]; command: string[] } {
-  const dd = args.indexOf("--");
-  if (dd >= 0) return { own: args.slice(0, dd), command: args.slice(dd + 1) };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (a === "--") return { own: args.slice(0, i), command: args.slice(i + 1) };
     if (!a.startsWith("-") || a === "-") return { own: args.slice(0, i), command: args.slice(i) };
     if (VALUE_OPTIONS.has(a)) i++;
   }
