@@ -1,10 +1,11 @@
 /**
  * The command line as a whole: global options go before the command (and are refused with a
- * hint after it), and `-C DIR` means "as if started in DIR" for every relative path.
+ * hint after it), `-C DIR` means "as if started in DIR" for every relative path, and a reader
+ * that closes stdout early ends runprov quietly.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { withSandbox } from "./helpers.ts";
+import { run, runprovArgv, withSandbox } from "./helpers.ts";
 import { globalOptionHint } from "../lib/cli/args.ts";
 
 async function exists(path: string): Promise<boolean> {
@@ -95,5 +96,51 @@ Deno.test("cli: -C DIR reads a relative --config (before or after -C) from DIR",
       env: { RUNPROV_CONFIG: "team.jsonc" },
     });
     assertEquals(JSON.parse(viaEnv.stdout).file, join(sb.dir, "team.jsonc"));
+  });
+});
+
+/** Single-quote `s` for sh. */
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * `runprov ARGS | READER` in a real shell: runprov's exit code and stderr, and what the
+ * reader printed.
+ */
+async function piped(cwd: string, env: Record<string, string>, args: string[], reader: string) {
+  const line = `{ ${[...runprovArgv(), ...args].map(q).join(" ")} 2>stderr.txt; ` +
+    `echo $? > code.txt; } | ${reader}`;
+  const r = await run("sh", ["-c", line], { cwd, env });
+  return {
+    code: Number((await Deno.readTextFile(join(cwd, "code.txt"))).trim()),
+    stderr: await Deno.readTextFile(join(cwd, "stderr.txt")),
+    stdout: r.stdout,
+  };
+}
+
+Deno.test("cli: a reader that closes the pipe early ends runprov quietly with 141", async () => {
+  await withSandbox(async (sb) => {
+    const first = await sb.json(["stamp", "--run-id", "r0"]);
+    // Enough records that `runs` writes far more than a pipe holds (64 KiB).
+    const dir = join(sb.dir, ".runprov/runs");
+    for (let i = 1; i < 1500; i++) {
+      const rec = { ...first, run_id: `r${i}`, name: `run number ${i}` };
+      await Deno.writeTextFile(join(dir, `r${i}.json`), JSON.stringify(rec));
+    }
+    const runs = await piped(sb.dir, sb.env, ["runs"], "head -n 3");
+    assertEquals(runs.stdout.split("\n").length, 4, runs.stdout); // 3 lines and the last \n
+    assertEquals(runs.stderr, "");
+    assertEquals(runs.code, 141);
+
+    const env = await piped(sb.dir, sb.env, ["env", "--run-id", "closed"], "true");
+    assertEquals(env.stderr, "");
+    assertEquals(env.code, 141);
+    // What runprov wrote before the reader went away is whole.
+    const rec = JSON.parse(await Deno.readTextFile(join(dir, "closed.json")));
+    assertEquals(rec.run_id, "closed");
+
+    // A reader that reads everything still gets exit 0.
+    const all = await piped(sb.dir, sb.env, ["runs"], "wc -l");
+    assertEquals(all.code, 0, all.stderr);
+    assertMatch(all.stdout.trim(), /^150[12]$/);
   });
 });

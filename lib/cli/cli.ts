@@ -3,7 +3,7 @@
  * place where errors become exit codes and messages.
  */
 import { isAbsolute, resolve } from "../util/paths.ts";
-import { clipped, renderError, usageError } from "../errors.ts";
+import { clipped, Exit, renderError, usageError } from "../errors.ts";
 import type { Context, GlobalOptions, Io } from "../io.ts";
 import { BUILD_COMMIT, ownCommit, VERSION } from "../version.ts";
 
@@ -79,7 +79,8 @@ Global options (before COMMAND; after it, every word is the command's):
   -V, --version   print the version
 
 Data goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 internal error,
-2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict.
+2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict,
+141 stdout closed by its reader (as for a command killed by SIGPIPE; nothing printed).
 `;
 }
 
@@ -111,6 +112,9 @@ export async function runCli(args: string[], io: Io, rt: Runtime = {}): Promise<
   try {
     return await dispatch(args, io, rt);
   } catch (err) {
+    // The reader of stdout stopped reading (`runprov runs | head -3`, `runprov env | true`):
+    // end quietly with the status a shell reports for a command killed by SIGPIPE (128+13).
+    if (err instanceof Deno.errors.BrokenPipe) return Exit.brokenPipe;
     const { text, code } = renderError(err, io.env.RUNPROV_DEBUG === "1");
     io.stderr(text);
     return code;
