@@ -127,12 +127,11 @@ export class GroupProbe {
       if (state === "idle") {
         return false;
       } else if (state === "unknown") {
-        let timeout: ReturnType<typeof setTimeout> | undefined;
+        // AbortSignal's timer, not setTimeout (whose first use loads Node's timers).
         const timer = new Promise<null>((r) =>
-          timeout = setTimeout(() => r(null), NO_PROC_WAIT_MS)
+          AbortSignal.timeout(NO_PROC_WAIT_MS).addEventListener("abort", () => r(null))
         );
         const ended = await Promise.race([canary.done, timer]);
-        clearTimeout(timeout);
         if (ended === null) return false;
         reached = ended.signal === sig;
       } else {
