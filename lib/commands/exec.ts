@@ -24,9 +24,15 @@ Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
 2. writes the record with status "running" and the command;
 3. runs CMD directly (no shell) with stdin/stdout/stderr inherited and the RUNPROV_*
    variables of 'runprov env' added to the environment;
-4. forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to CMD and waits for it;
+4. makes sure CMD gets each SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 once (a
+   signal sent to runprov's whole process group already reached CMD; one sent to runprov
+   alone is passed on) and waits for it; a stop signal before CMD starts means it never does;
 5. records ended_at, duration_ms, exit_code or signal, status succeeded/failed;
 6. exits with CMD's code (128+N if killed by signal N; 127 not found; 126 not executable).
+
+CMD starts after '--', or else at the first word that is not an option of exec; every word
+from there on is CMD's, byte for byte ('runprov exec python train.py -q' runs exactly that).
+Global options (-q, -C, --config) go before 'exec'.
 
 Inside a run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of a
 running record), exec reuses that run and leaves its record alone.
