@@ -21,6 +21,11 @@ const CODE = 1;
 const WAITING = 0;
 const RUNNING = 1;
 const DONE = 2;
+/** What the main thread sends the worker: the shared buffer and the command line. */
+interface HostMessage {
+  shared: Int32Array;
+  args: string[];
+}
 /** A worker that has not started by then never will (its module failed to load). */
 const START_LIMIT_MS = 60_000;
 
@@ -70,7 +75,9 @@ async function sourceCommit(): Promise<string | null> {
 /** The main thread: start the worker, wait for its exit code without ever yielding, exit. */
 function host(): never {
   const shared = new Int32Array(new SharedArrayBuffer(8));
-  new Worker(import.meta.url, { type: "module" }).postMessage(shared);
+  // The arguments travel with the buffer: the worker never depends on its own Deno.args.
+  const message: HostMessage = { shared, args: Deno.args };
+  new Worker(import.meta.url, { type: "module" }).postMessage(message);
   const deadline = Date.now() + START_LIMIT_MS;
   while (Atomics.load(shared, STATE) === WAITING) {
     const left = deadline - Date.now();
@@ -109,13 +116,14 @@ function worker(): void {
     fatal(e.reason);
   });
   globalThis.addEventListener("message", async (e) => {
-    shared = (e as MessageEvent).data as Int32Array;
+    const message = (e as MessageEvent).data as HostMessage;
+    shared = message.shared;
     Atomics.store(shared, STATE, RUNNING);
     Atomics.notify(shared, STATE);
     let code = 1;
     try {
       const { runCli } = await import("./lib/cli/cli.ts");
-      code = await runCli(Deno.args, processIo(), { sourceCommit });
+      code = await runCli(message.args, processIo(), { sourceCommit });
     } catch (err) {
       fatal(err);
     } finally {
