@@ -6,6 +6,8 @@ export const Exit = {
   policy: 3,
   git: 4,
   tag: 5,
+  /** stdout's reader went away (`runprov runs | head -3`): quiet, as a SIGPIPE'd command. */
+  brokenPipe: 141,
 } as const;
 
 export type ExitCode = (typeof Exit)[keyof typeof Exit];

@@ -4,7 +4,10 @@
 export interface Io {
   /** The process environment (a copy; commands never mutate the real one). */
   env: Record<string, string>;
-  /** The working directory runprov was started in. */
+  /**
+   * The directory relative paths resolve against: where runprov was started, and inside a
+   * command the `-C` directory ("as if started in DIR").
+   */
   cwd: string;
   /** Write data to stdout. */
   stdout(text: string): Promise<void>;

@@ -10,8 +10,16 @@ export const TARGETS = [
   "aarch64-unknown-linux-gnu",
   "x86_64-apple-darwin",
   "aarch64-apple-darwin",
-  "x86_64-pc-windows-msvc",
 ] as const;
+
+/**
+ * Targets deno can build that runprov does not ship, and why: `exec` relies on POSIX
+ * signals and process groups, and nothing of runprov is tested on Windows.
+ */
+export const NOT_SHIPPED: Readonly<Record<string, string>> = {
+  "x86_64-pc-windows-msvc": "runprov is POSIX-only (exec's signals and process groups, " +
+    "paths); it is not built for Windows (use WSL)",
+};
 
 /** A problem with the request or the environment, printed as one line without a stack. */
 export class BuildError extends Error {
@@ -25,10 +33,10 @@ export class BuildError extends Error {
  * The file name of the binary for `target` inside dist/.
  *
  * @example
- * binaryName("x86_64-pc-windows-msvc"); // "runprov-x86_64-pc-windows-msvc.exe"
+ * binaryName("aarch64-apple-darwin"); // "runprov-aarch64-apple-darwin"
  */
 export function binaryName(target: string): string {
-  return `runprov-${target}${target.includes("windows") ? ".exe" : ""}`;
+  return `runprov-${target}`;
 }
 
 /**
@@ -42,6 +50,7 @@ export function planTargets(
   host: string,
 ): string[] {
   for (const t of requested) {
+    if (Object.hasOwn(NOT_SHIPPED, t)) throw new BuildError(`${t}: ${NOT_SHIPPED[t]}`, 2);
     if (!(TARGETS as readonly string[]).includes(t)) {
       throw new BuildError(
         `unknown target '${t}'; valid targets: ${TARGETS.join(", ")}`,

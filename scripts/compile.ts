@@ -37,11 +37,12 @@ const HELP = `deno task compile: build standalone runprov binaries into dist/
 
 Usage: deno task compile [--target TARGET]...
 
-Builds dist/runprov-<target> (.exe on Windows) for every target, or only the given ones,
-then writes dist/SHA256SUMS (check with: cd dist && sha256sum -c SHA256SUMS) and points
-dist/runprov at the host's binary.
+Builds dist/runprov-<target> for every target, or only the given ones, then writes
+dist/SHA256SUMS (check with: cd dist && sha256sum -c SHA256SUMS) and points dist/runprov
+at the host's binary.
 
 Targets: ${TARGETS.join(", ")}
+(No Windows target: runprov is POSIX-only.)
 
 Environment:
   DENORT_BIN=/path/to/denort   use this denort runtime (Deno ${Deno.version.deno}, this
@@ -183,7 +184,7 @@ async function compileOne(target: string, configPath: string, useDenort: boolean
 
 /** Point dist/runprov at the host's binary (a relative symlink, or a copy where that fails). */
 async function linkHost(file: string): Promise<string> {
-  const link = join(dist, host.includes("windows") ? "runprov.exe" : "runprov");
+  const link = join(dist, "runprov");
   await Deno.remove(link).catch(() => {});
   try {
     await Deno.symlink(binaryName(host), link);

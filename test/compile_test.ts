@@ -31,13 +31,12 @@ function buildError(fn: () => unknown): BuildError {
   throw new Error("expected a BuildError");
 }
 
-Deno.test("compile plan: builds the five release targets by default", () => {
+Deno.test("compile plan: builds the four POSIX release targets by default", () => {
   assertEquals(planTargets([], undefined, HOST), [
     "x86_64-unknown-linux-gnu",
     "aarch64-unknown-linux-gnu",
     "x86_64-apple-darwin",
     "aarch64-apple-darwin",
-    "x86_64-pc-windows-msvc",
   ]);
   assertEquals(planTargets(["aarch64-apple-darwin"], undefined, HOST), ["aarch64-apple-darwin"]);
 });
@@ -56,9 +55,19 @@ Deno.test("compile plan: DENORT_BIN builds the host target only", () => {
   assertMatch(err.message, /DENORT_BIN builds only the host target/);
 });
 
-Deno.test("compile plan: binaries are named by target, .exe on Windows", () => {
+Deno.test("compile plan: binaries are named by target", () => {
   assertEquals(binaryName("aarch64-unknown-linux-gnu"), "runprov-aarch64-unknown-linux-gnu");
-  assertEquals(binaryName("x86_64-pc-windows-msvc"), "runprov-x86_64-pc-windows-msvc.exe");
+  assertEquals(binaryName("aarch64-apple-darwin"), "runprov-aarch64-apple-darwin");
+});
+
+Deno.test("compile plan: the Windows target is not shipped, and asking for it says why", () => {
+  assert(!(TARGETS as readonly string[]).includes("x86_64-pc-windows-msvc"));
+  const err = buildError(() => planTargets(["x86_64-pc-windows-msvc"], undefined, HOST));
+  assertEquals(err.exitCode, 2);
+  assertMatch(
+    err.message,
+    /^x86_64-pc-windows-msvc: runprov is POSIX-only .*not built for Windows/,
+  );
 });
 
 Deno.test("compile plan: the stamped build info carries the version and a 12-digit commit", () => {

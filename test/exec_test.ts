@@ -37,6 +37,70 @@ Deno.test("exec: arguments split at -- or at the first word that is not an optio
   });
   assertEquals(splitExecArgs(["--", "--", "x"]), { own: [], command: ["--", "x"] });
   assertEquals(splitExecArgs(["--strict"]), { own: ["--strict"], command: [] });
+  // A `--` inside CMD is CMD's: it does not pull the words before it into runprov's options.
+  assertEquals(splitExecArgs(["--strict", "torchrun", "t.py", "--", "--lr", "1"]), {
+    own: ["--strict"],
+    command: ["torchrun", "t.py", "--", "--lr", "1"],
+  });
+});
+
+/** A CMD that prints each of its arguments on a line of its own, between brackets. */
+const PRINT_ARGS = ["sh", "-c", `for a in "$@"; do printf '[%s]\\n' "$a"; done`, "sh"];
+
+Deno.test("exec: every word of CMD reaches it byte for byte, with or without --", async () => {
+  await withSandbox(async (sb) => {
+    // Words runprov also knows (-q, --quiet, -C, --config, -h, --, --run-id) belong to CMD.
+    const words = ["-q", "--quiet", "-C", "/", "--config", "x", "-h", "--", "--run-id", "x", "-V"];
+    const expected = words.map((w) => `[${w}]\n`).join("");
+    for (const sep of [[], ["--"]]) {
+      const r = await sb.runprov([
+        "exec",
+        "--run-id",
+        `w${sep.length}`,
+        ...sep,
+        ...PRINT_ARGS,
+        ...words,
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.stdout, expected, `with ${sep.length ? "--" : "no --"}`);
+      const rec = JSON.parse(
+        await Deno.readTextFile(join(sb.dir, `.runprov/runs/w${sep.length}.json`)),
+      );
+      assertEquals(rec.command.argv, [...PRINT_ARGS, ...words]);
+    }
+    // `runprov exec python train.py -q`: the -q is the script's, and runprov stays verbose.
+    const quiet = await sb.runprov(["exec", ...PRINT_ARGS, "train.py", "-q"], {
+      env: { RUNPROV_POLICY: "warn" },
+    });
+    assertEquals(quiet.code, 0, quiet.stderr);
+    assertEquals(quiet.stdout, "[train.py]\n[-q]\n");
+  });
+});
+
+Deno.test("exec: a global option between exec and CMD is an error that says where it goes", async () => {
+  await withSandbox(async (sb) => {
+    for (const opt of ["-q", "--quiet"]) {
+      const r = await sb.runprov(["exec", opt, "--", "touch", "started"]);
+      assertEquals(r.code, 2);
+      assertEquals(
+        r.stderr,
+        `runprov: exec: unknown option ${opt}\n` +
+          `hint: ${opt} is a global option: it goes before the command, as in ` +
+          `'runprov ${opt} exec ...'\n`,
+      );
+    }
+    await Deno.stat(join(sb.dir, "started")).then(
+      () => assert(false, "the command must not start"),
+      () => {},
+    );
+    // Before the command, -q works for exec as for every command.
+    await sb.write("README.md", "dirty\n");
+    const loud = await sb.runprov(["exec", "--", "true"]);
+    assertMatch(loud.stderr, /warning/);
+    const quiet = await sb.runprov(["-q", "exec", "--", "true"]);
+    assertEquals(quiet.code, 0);
+    assertEquals(quiet.stderr, "");
+  });
 });
 
 Deno.test("exec: a successful command is recorded running then succeeded, exit 0", async () => {

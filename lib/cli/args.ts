@@ -189,8 +189,38 @@ export function parseCommandArgs(
         /'([^']*)'|(--?\S+)/g,
         (m, q, o) => q !== undefined ? `'${clipped(q)}'` : clipped(o ?? m),
       );
-    throw usageError(`${command}: ${msg}`, `see 'runprov ${command} --help'`);
+    const name = (err as Error).message.match(/^Unknown option '([^']*)'/)?.[1];
+    throw usageError(
+      `${command}: ${msg}`,
+      (name !== undefined && globalOptionHint(name, command)) ||
+        `see 'runprov ${command} --help'`,
+    );
   }
+}
+
+/**
+ * Where a global option goes, for one met after the command (null: not a global option).
+ *
+ * @example
+ * globalOptionHint("-q", "stamp"); // "-q is a global option: it goes before the command, as in 'runprov -q stamp ...'"
+ */
+export function globalOptionHint(option: string, command: string): string | null {
+  const before = (example: string) =>
+    `${option} is a global option: it goes before the command, as in ` +
+    `'runprov ${example} ${command} ...'`;
+  switch (option) {
+    case "-q":
+    case "--quiet":
+      return before(option);
+    case "-C":
+      return before("-C DIR");
+    case "--config":
+      return before("--config FILE");
+    case "-V":
+    case "--version":
+      return `${option} is a global option: 'runprov ${option}' prints the version`;
+  }
+  return null;
 }
 
 /** A string option's value, or undefined; a repeated single option takes the last. */

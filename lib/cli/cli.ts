@@ -3,7 +3,7 @@
  * place where errors become exit codes and messages.
  */
 import { isAbsolute, resolve } from "../util/paths.ts";
-import { clipped, renderError, usageError } from "../errors.ts";
+import { clipped, Exit, renderError, usageError } from "../errors.ts";
 import type { Context, GlobalOptions, Io } from "../io.ts";
 import { BUILD_COMMIT, ownCommit, VERSION } from "../version.ts";
 
@@ -101,15 +101,17 @@ Usage: runprov [-C DIR] [--config FILE] [-q] COMMAND [OPTIONS]
 Commands:
 ${list}
 
-Global options:
-  -C DIR          run as if started in DIR (like git -C)
+Global options (before COMMAND; after it, every word is the command's):
+  -C DIR          run as if started in DIR (like git -C); relative paths given to
+                  runprov resolve against DIR
   --config FILE   use this runprov.jsonc instead of the repository's
   -q, --quiet     no warnings or notes on stderr (errors still print)
   -h, --help      this help; 'runprov COMMAND --help' for a command's
   -V, --version   print the version
 
 Data goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 internal error,
-2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict.
+2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict,
+141 stdout closed by its reader (as for a command killed by SIGPIPE; nothing printed).
 `;
 }
 
@@ -141,6 +143,9 @@ export async function runCli(args: string[], io: Io, rt: Runtime = {}): Promise<
   try {
     return await dispatch(args, io, rt);
   } catch (err) {
+    // The reader of stdout stopped reading (`runprov runs | head -3`, `runprov env | true`):
+    // end quietly with the status a shell reports for a command killed by SIGPIPE (128+13).
+    if (err instanceof Deno.errors.BrokenPipe) return Exit.brokenPipe;
     const { text, code } = renderError(err, io.env.RUNPROV_DEBUG === "1");
     io.stderr(text);
     return code;
@@ -149,18 +154,21 @@ export async function runCli(args: string[], io: Io, rt: Runtime = {}): Promise<
 
 async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
   const global: GlobalOptions = { dir: io.cwd, quiet: false };
+  // Global options come before the command, and only there: from the command on, every
+  // word is the command's (for exec: CMD's own `-q` stays CMD's).
+  let config: string | undefined;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "-C" || a === "--config") {
       const v = args[++i];
       if (v === undefined) throw usageError(`option ${a} needs a value`, "see 'runprov --help'");
-      if (a === "-C") global.dir = isAbsolute(v) ? v : resolve(global.dir, v);
-      else global.config = isAbsolute(v) ? v : resolve(io.cwd, v);
+      if (a === "-C") global.dir = resolve(global.dir, v);
+      else config = v;
     } else if (a.startsWith("-C") && a.length > 2) {
       global.dir = resolve(global.dir, a.slice(2));
     } else if (a.startsWith("--config=")) {
-      global.config = resolve(io.cwd, a.slice("--config=".length));
+      config = a.slice("--config=".length);
     } else if (a === "-q" || a === "--quiet") {
       global.quiet = true;
     } else if (a === "-h" || a === "--help") {
@@ -174,6 +182,11 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
     } else {
       break;
     }
+  }
+  // "As if started in DIR": every relative path (--config, --out, --from, RUNPROV_CONFIG,
+  // RUNPROV_FROM, verify's FILE) resolves against the -C directory.
+  if (config !== undefined) {
+    global.config = isAbsolute(config) ? config : resolve(global.dir, config);
   }
   const name = args[i];
   if (name === undefined) {
@@ -195,24 +208,13 @@ async function dispatch(args: string[], io: Io, rt: Runtime): Promise<number> {
   const cmd = COMMANDS[name];
   if (!cmd) throw unknownCommand(name);
   const [run] = await Promise.all([cmd.load(), checkDir(global.dir)]);
-  // Global options may also follow the command (`runprov stamp -q`).
-  const rest: string[] = [];
-  const tail = args.slice(i + 1);
-  for (let k = 0; k < tail.length; k++) {
-    const a = tail[k];
-    if (a === "--") {
-      rest.push(...tail.slice(k));
-      break;
-    }
-    if (a === "-q" || a === "--quiet") global.quiet = true;
-    else rest.push(a);
-  }
-  return await run(commandContext(io, global, rt), rest);
+  return await run(commandContext(io, global, rt), args.slice(i + 1));
 }
 
+/** The context a command runs in: paths resolve against -C DIR, as if started there. */
 function commandContext(io: Io, global: GlobalOptions, rt: Runtime): Context {
   return {
-    io,
+    io: { ...io, cwd: global.dir },
     global,
     sourceCommit: rt.sourceCommit,
     warn: (text) => {
