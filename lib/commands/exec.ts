@@ -9,7 +9,7 @@ import { checkVars } from "../shell/common.ts";
 import { inheritedRun } from "../run/nested.ts";
 import { supervise } from "../run/supervise.ts";
 import type { RunRecord } from "../run/record.ts";
-import { renderError, usageError } from "../errors.ts";
+import { clipped, renderError, shown, usageError } from "../errors.ts";
 import { resolveTagSettings } from "../tag/names.ts";
 import type { Context } from "../io.ts";
 
@@ -113,7 +113,9 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   if (parent) {
     if (str(values["run-id"]) !== undefined && str(values["run-id"]) !== parent.record.run_id) {
       throw usageError(
-        `exec: --run-id ${str(values["run-id"])} inside run ${parent.record.run_id}`,
+        `exec: --run-id ${shown(str(values["run-id"])!)} inside run ${
+          clipped(parent.record.run_id)
+        }`,
         "a command started by 'runprov exec' belongs to that run; drop --run-id",
       );
     }

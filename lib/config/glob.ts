@@ -3,6 +3,8 @@
  * directories, a leading `/` to anchor at the repository top. Pure.
  */
 
+import { clipped } from "../errors.ts";
+
 /** A compiled glob. */
 interface Glob {
   re: RegExp;
@@ -61,6 +63,30 @@ function compile(pattern: string): Glob {
     i++;
   }
   return { re: new RegExp(re + "$", "s"), dirOnly };
+}
+
+/**
+ * Why `pattern` is not a glob runprov can match, in words, or null when it is one. A class
+ * whose range runs backwards (`[z-a]`) is refused: it can never match, so it is a mistake.
+ *
+ * @example
+ * globProblem("[z-a]"); // "the character class [z-a] has a range out of order"
+ * globProblem("*.ckpt"); // null
+ */
+export function globProblem(pattern: string): string | null {
+  try {
+    compile(pattern);
+    return null;
+  } catch {
+    for (const m of pattern.matchAll(/\[!?\]?[^\]]*\]/g)) {
+      try {
+        compile(m[0]);
+      } catch {
+        return `its character class ${clipped(m[0], 40)} has a range out of order`;
+      }
+    }
+    return "it cannot be read as a glob";
+  }
 }
 
 function escape(c: string): string {
