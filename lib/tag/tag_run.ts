@@ -4,10 +4,11 @@
  */
 import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "../git/client.ts";
 import { type RunRecord, serializeRecord } from "../run/record.ts";
-import { Exit, RunprovError, usageError } from "../errors.ts";
+import { Exit, RunprovError, shown, usageError } from "../errors.ts";
 import { checkTagRunId, resolveTagSettings, type TagSettings, type TagSubject } from "./names.ts";
 import { tagMessage, tagName } from "./names.ts";
 import { sha256Hex } from "../run/history.ts";
+import { redactPageUrl, redactText, urlSecrets } from "../git/redact_url.ts";
 import { failureReason } from "../run/capture.ts";
 import type { Context } from "../io.ts";
 import { configFor } from "../run/session.ts";
@@ -24,7 +25,7 @@ export async function tagSettingsFor(ctx: Context, root: string | null): Promise
 export interface TagRunOptions {
   /** Time written as `Runprov-Created`. */
   now: Date;
-  /** Run URL (tracker page) for the message. */
+  /** Run URL (tracker page) for the message; its credentials are removed here. */
   url?: string | null;
   /**
    * Remote to push the tag to after creating it (by configured name). `undefined`: push
@@ -99,7 +100,7 @@ export async function tagRun(
   const name = tagName(settings, subject.runId);
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(subject.sha)) {
     throw usageError(
-      `run ${subject.runId} has no commit to tag (its git sha is ${JSON.stringify(subject.sha)})`,
+      `run ${subject.runId} has no commit to tag (its git sha is ${shown(subject.sha)})`,
       "the run was recorded without git; give the commit with --commit REV",
     );
   }
@@ -113,8 +114,9 @@ export async function tagRun(
   const remote = opts.push === undefined ? (settings.push ? settings.remote : null) : opts.push;
   let secrets: string[] = [];
   if (remote !== null) secrets = await checkRemote(git, remote);
+  // A tracker URL can carry a token like a remote URL can: it is redacted the same way.
   const message = tagMessage(subject, {
-    url: opts.url,
+    url: opts.url ? redactPageUrl(opts.url) : opts.url,
     now: opts.now,
     allowDirty: opts.allowDirty,
   });
@@ -173,27 +175,13 @@ async function checkRemote(git: Git, remote: string): Promise<string[]> {
   if (!r) {
     const names = [...cfg.remotes.keys()];
     throw usageError(
-      `cannot push to ${JSON.stringify(redactedName(remote))}: no remote of that name`,
+      `cannot push to ${shown(redactText(remote, []))}: no remote of that name`,
       names.length
         ? `push to a configured remote by name: ${names.join(", ")}`
         : "add one with git remote add NAME URL (runprov pushes by remote name, never by URL)",
     );
   }
-  const secrets: string[] = [];
-  for (const url of [r.url, r.pushurl]) {
-    const m = url ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(url) : null;
-    if (m) {
-      secrets.push(m[1]);
-      for (const part of m[1].split(":")) if (part.length >= 6) secrets.push(part);
-    }
-    const q = url ? /[?#](.+)$/.exec(url) : null;
-    if (q) secrets.push(q[1]);
-  }
-  return secrets;
-}
-
-function redactedName(s: string): string {
-  return s.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s@]+@/g, "$1");
+  return [r.url, r.pushurl].flatMap((url) => url ? urlSecrets(url) : []);
 }
 
 function tagError(err: unknown, name: string, sign: boolean): unknown {
