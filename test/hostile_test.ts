@@ -319,3 +319,42 @@ Deno.test("hostile: filter drivers are switched off for the status scan, except 
     ["filter.sneaky.required", "false"],
   ]);
 });
+
+Deno.test("hostile: a repository at a path holding a newline is recorded there, never in the path before it", async () => {
+  await withSandbox(async (sb) => {
+    const x = join(await Deno.realPath(sb.base), "x");
+    const decoy = join(x, "a"); // what `/x/a\nb` reads as when git's lines are split naively
+    const repo = join(x, "a\nb");
+    await Deno.mkdir(decoy, { recursive: true });
+    await Deno.mkdir(join(repo, "sub"), { recursive: true });
+    await sb.gitIn(repo, "init", "-q", "-b", "main");
+    await Deno.writeTextFile(join(repo, "f.txt"), "x\n");
+    await sb.gitIn(repo, "add", "f.txt");
+    await sb.gitIn(repo, "commit", "-q", "-m", "initial");
+    const head = (await sb.gitIn(repo, "rev-parse", "HEAD")).trim();
+    const runs: [string[], string][] = [
+      [["stamp", "--strict", "--run-id", "nl"], repo],
+      [["-C", join(repo, "sub"), "env", "--run-id", "nl-sub"], sb.base],
+      [["exec", "--strict", "--run-id", "nl-exec", "--", "true"], join(repo, "sub")],
+      [["verify", "nl"], repo],
+      [["show", "nl"], repo],
+      [["tag", "--run", "nl"], repo],
+    ];
+    for (const [args, cwd] of runs) {
+      const r = await sb.runprov(args, { cwd });
+      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assertEquals(stackLines(r.stderr), []);
+    }
+    assertEquals(await Array.fromAsync(Deno.readDir(decoy)), [], "nothing written into /x/a");
+    for (const id of ["nl", "nl-sub", "nl-exec"]) {
+      const rec = JSON.parse(
+        await Deno.readTextFile(join(repo, ".runprov", "runs", `${id}.json`)),
+      );
+      assertEquals(rec.git.available, true, id);
+      assertEquals(rec.git.root, repo, id);
+      assertEquals(rec.git.sha, head, id);
+      assertEquals(rec.git.worktree, false, id);
+    }
+    assertEquals((await sb.gitIn(repo, "rev-parse", "run/nl^{commit}")).trim(), head);
+  });
+});
