@@ -300,10 +300,13 @@ async function withoutIgnoredDirs(
   if (pending.size === 0) return untracked;
   try {
     await git.untrackedBelow([...pending], (path) => {
-      if (ignore(path)) return true;
       // Collapsed directories never nest: the one that holds `path` is one of its prefixes.
       for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
-        if (pending.delete(path.slice(0, i + 1))) break;
+        const dir = path.slice(0, i + 1);
+        if (pending.has(dir)) {
+          if (!ignore(path)) pending.delete(dir);
+          break;
+        }
       }
       return pending.size > 0;
     });
