@@ -208,6 +208,14 @@ Deno.test("malformed: a 10,000-character value is clipped in every error that ec
       if (/[xy]{80}"?\.\.\./.test(r.stderr)) assertMatch(r.stderr, clip);
     }
 
+    // A command that cannot start is named, clipped, as exec reports it (the shell's 127).
+    await assertClean(
+      sb,
+      ["exec", "--", long],
+      127,
+      /command not found: x{80}\.\.\. \(10000 characters\)/,
+    );
+
     // Values a configuration file or a record file brings are clipped the same way.
     const cfg = join(sb.base, "long.jsonc");
     for (

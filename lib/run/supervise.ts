@@ -2,6 +2,7 @@
  * Run a child process the way `runprov exec` promises: directly (no shell), with stdio
  * inherited, scheduler signals forwarded, and its outcome as exit code and signal.
  */
+import { clipped } from "../errors.ts";
 
 /** Signals forwarded to the child (schedulers send TERM or USR1 before the kill). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
@@ -70,8 +71,12 @@ export async function supervise(
 /** Turn a spawn error into the shell's codes: 127 not found, 126 cannot execute. */
 export function spawnFailure(cmd: string, err: unknown): ChildOutcome {
   if (err instanceof Deno.errors.NotFound) {
-    return { started: false, code: 127, error: `command not found: ${cmd}` };
+    return { started: false, code: 127, error: `command not found: ${clipped(cmd)}` };
   }
   const why = err instanceof Error ? err.message.replace(/^Failed to spawn '[^']*': /, "") : "";
-  return { started: false, code: 126, error: `cannot execute ${cmd}: ${why || String(err)}` };
+  return {
+    started: false,
+    code: 126,
+    error: `cannot execute ${clipped(cmd)}: ${clipped(why || String(err), 200)}`,
+  };
 }
