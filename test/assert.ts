@@ -6,5 +6,6 @@ export const assertEquals: <T>(actual: unknown, expected: T, message?: string) =
   a.deepStrictEqual;
 export const assertNotEquals = a.notDeepStrictEqual;
 export const assertMatch = a.match;
+export const assertNotMatch = a.doesNotMatch;
 export const assertThrows = a.throws;
 export const assertRejects = a.rejects;

@@ -9,6 +9,7 @@ import {
   type GitRunner,
   parseConfigZ,
   parseDescribeLong,
+  parseLocation,
 } from "../lib/git/client.ts";
 import { captureGit } from "../lib/run/capture.ts";
 
@@ -216,4 +217,48 @@ Deno.test("git: config -z parsing keeps remote names' case and the first url", (
   assertEquals(cfg.remotes.get("Up"), { url: "ssh://a" });
   assertEquals(cfg.remotes.get("o"), { pushurl: "p" });
   assertEquals(cfg.branches.get("f/x"), { remote: "Up", merge: "refs/heads/x" });
+});
+
+Deno.test("git: repository paths holding newlines are read one way only, or refused", () => {
+  const res = (out: string): GitResult => ({ code: 0, stdout: enc.encode(out), stderr: "" });
+  // The usual case, and git for Windows' drive paths, read line by line.
+  assertEquals(
+    parseLocation(res("/r\n/r/.git\n/r/.git\nfalse\nv1\n"), "/r/sub").where.root,
+    "/r",
+  );
+  assertEquals(
+    parseLocation(res("C:/r\nC:/r/.git\nC:/r/.git\ntrue\n"), null).where,
+    {
+      root: "C:/r",
+      gitDir: "C:/r/.git",
+      commonDir: "C:/r/.git",
+      shallow: true,
+      linkedWorktree: false,
+    },
+  );
+  // `/x/a\nb`: the top is what the real directory is in, not `/x/a`.
+  const nl = parseLocation(res("/x/a\nb\n/x/a\nb/.git\n/x/a\nb/.git\nfalse\nrun/t\n"), "/x/a\nb/s");
+  assertEquals(nl.where.root, "/x/a\nb");
+  assertEquals(nl.where.gitDir, "/x/a\nb/.git");
+  assertEquals(nl.rest, ["run/t", ""]);
+  // Lines that look right by shape alone (`/p`, `/q`, `/r`, `false`) but are one path.
+  const sly = "/p\n/q\n/r\nfalse";
+  const tricky = parseLocation(res(`${sly}\n${sly}/.git\n${sly}/.git\ntrue\n`), sly);
+  assertEquals([tricky.where.root, tricky.where.shallow], [sly, true]);
+  // A linked worktree whose common directory holds a newline.
+  const wt = parseLocation(
+    res("/w\n/m\nn/.git/worktrees/w\n/m\nn/.git\nfalse\n"),
+    "/w",
+  );
+  assertEquals([wt.where.commonDir, wt.where.linkedWorktree], ["/m\nn/.git", true]);
+  // No reading fits: refused, never guessed.
+  for (const [out, real] of [["/x/a\nb\n/y\n/z\nfalse\n", "/elsewhere"], ["/a\nb\nc\nd\n", null]]) {
+    try {
+      parseLocation(res(out!), real);
+      assert(false, `accepted ${JSON.stringify(out)}`);
+    } catch (e) {
+      assert(e instanceof GitError, String(e));
+      assertEquals(e.failure, "git-failed");
+    }
+  }
 });

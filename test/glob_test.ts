@@ -1,6 +1,6 @@
 /** Config `ignore` globs: gitignore-like matching of repository-relative paths. */
 import { assertEquals } from "./assert.ts";
-import { globMatcher } from "../lib/config/glob.ts";
+import { globMatcher, globProblem } from "../lib/config/glob.ts";
 
 function matches(pattern: string, paths: string[]): Record<string, boolean> {
   const m = globMatcher([pattern]);
@@ -85,4 +85,15 @@ Deno.test("glob: no patterns match nothing; several patterns match any", () => {
   assertEquals(globMatcher([])("anything"), false);
   const m = globMatcher(["*.log", "tmp/"]);
   assertEquals([m("x.log"), m("tmp/a"), m("src/a.py")], [true, true, false]);
+});
+
+Deno.test("glob: a class whose range runs backwards is named as the problem", () => {
+  assertEquals(globProblem("*.ckpt"), null);
+  assertEquals(globProblem("odd[name"), null);
+  assertEquals(globProblem("[a-z][!0-9]"), null);
+  assertEquals(globProblem("[z-a]"), "its character class [z-a] has a range out of order");
+  assertEquals(
+    globProblem("run[0-9]/[9-0]*.bin"),
+    "its character class [9-0] has a range out of order",
+  );
 });

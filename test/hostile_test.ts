@@ -321,3 +321,165 @@ Deno.test("hostile: filter drivers are switched off for the status scan, except 
     ["filter.sneaky.required", "false"],
   ]);
 });
+
+Deno.test("hostile: a repository at a path holding a newline is recorded there, never in the path before it", async () => {
+  await withSandbox(async (sb) => {
+    const x = join(await Deno.realPath(sb.base), "x");
+    const decoy = join(x, "a"); // what `/x/a\nb` reads as when git's lines are split naively
+    const repo = join(x, "a\nb");
+    await Deno.mkdir(decoy, { recursive: true });
+    await Deno.mkdir(join(repo, "sub"), { recursive: true });
+    await sb.gitIn(repo, "init", "-q", "-b", "main");
+    await Deno.writeTextFile(join(repo, "f.txt"), "x\n");
+    await sb.gitIn(repo, "add", "f.txt");
+    await sb.gitIn(repo, "commit", "-q", "-m", "initial");
+    const head = (await sb.gitIn(repo, "rev-parse", "HEAD")).trim();
+    const runs: [string[], string][] = [
+      [["stamp", "--strict", "--run-id", "nl"], repo],
+      [["-C", join(repo, "sub"), "env", "--run-id", "nl-sub"], sb.base],
+      [["exec", "--strict", "--run-id", "nl-exec", "--", "true"], join(repo, "sub")],
+      [["verify", "nl"], repo],
+      [["show", "nl"], repo],
+      [["tag", "--run", "nl"], repo],
+    ];
+    for (const [args, cwd] of runs) {
+      const r = await sb.runprov(args, { cwd });
+      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assertEquals(stackLines(r.stderr), []);
+    }
+    assertEquals(await Array.fromAsync(Deno.readDir(decoy)), [], "nothing written into /x/a");
+    for (const id of ["nl", "nl-sub", "nl-exec"]) {
+      const rec = JSON.parse(
+        await Deno.readTextFile(join(repo, ".runprov", "runs", `${id}.json`)),
+      );
+      assertEquals(rec.git.available, true, id);
+      assertEquals(rec.git.root, repo, id);
+      assertEquals(rec.git.sha, head, id);
+      assertEquals(rec.git.worktree, false, id);
+    }
+    assertEquals((await sb.gitIn(repo, "rev-parse", "run/nl^{commit}")).trim(), head);
+  });
+});
+
+/** Raw control characters (but newline) and bidi controls: nothing a terminal should get. */
+// deno-lint-ignore no-control-regex
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+Deno.test("hostile: show and runs print what others wrote (tag messages, names, paths) escaped", async () => {
+  await withSandbox(async (sb) => {
+    const nasty = "\u001b]0;pwned\u0007\u001b[2J\rFAKE \u202etxt.exe\u0085\u009b31m";
+    // Someone else's run tag, as a fetch brings it.
+    await sb.git(
+      "tag",
+      "-a",
+      "run/theirs",
+      "-m",
+      `runprov run x (theirs)\n\n${nasty}\n\nRunprov-Run: theirs\nRunprov-Name: ${nasty}`,
+    );
+    // And a local run whose changed path holds the same characters.
+    const file = `evil${nasty}.txt`;
+    await sb.write(file, "v1\n");
+    await sb.git("add", "--", file);
+    await sb.git("commit", "-q", "-m", "evil name");
+    await sb.write(file, "v2\n");
+    assertEquals((await sb.runprov(["stamp", "--run-id", "mine", "--name", nasty])).code, 0);
+    const message = (await sb.git("tag", "-l", "--format=%(contents)", "run/theirs"))
+      .replace(/\n$/, "");
+    for (
+      const args of [
+        ["show", "theirs"],
+        ["show", "theirs", "--json"],
+        ["show", "mine"],
+        [
+          "show",
+          "mine",
+          "--json",
+        ],
+        ["runs"],
+        ["runs", "--json"],
+      ]
+    ) {
+      const r = await sb.runprov(args);
+      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert(!RAW_CONTROL.test(r.stdout), `${args.join(" ")}: raw: ${JSON.stringify(r.stdout)}`);
+      assert(!RAW_CONTROL.test(r.stderr), `${args.join(" ")}: raw: ${JSON.stringify(r.stderr)}`);
+    }
+    const human = (await sb.runprov(["show", "theirs"])).stdout;
+    assertMatch(human, /\\x1b\]0;pwned\\x07\\x1b\[2J\\rFAKE \\u202etxt\.exe\\x85\\x9b31m/);
+    // --json escapes differently, and parses back to exactly what git holds.
+    const json = JSON.parse((await sb.runprov(["show", "theirs", "--json"])).stdout);
+    assertEquals(json.message, message);
+    const mine = JSON.parse((await sb.runprov(["show", "mine", "--json"])).stdout);
+    assertEquals([mine.name, mine.git.changed[0].path], [nasty, file]);
+  });
+});
+
+Deno.test("hostile: an ssh remote keeps its user (so it still clones), never its password", async () => {
+  await withSandbox(async (sb) => {
+    const cases: [string, string][] = [
+      ["ssh://git@example.invalid/org/r.git", "ssh://git@example.invalid/org/r.git"],
+      [
+        "git+ssh://git@example.invalid:2222/org/r.git",
+        "git+ssh://git@example.invalid:2222/org/r.git",
+      ],
+      ["git@example.invalid:org/r.git", "git@example.invalid:org/r.git"],
+      [
+        "ssh://deploy:S3CRsshPassword9@example.invalid/o/r.git",
+        "ssh://deploy@example.invalid/o/r.git",
+      ],
+      ["https://git:S3CRhttpsPassword9@example.invalid/o/r.git", "https://example.invalid/o/r.git"],
+      ["ftp://anon:S3CRftpPassword9@example.invalid/o/r.git", "ftp://example.invalid/o/r.git"],
+    ];
+    await sb.git("remote", "add", "origin", "https://example.invalid/placeholder.git");
+    for (const [i, [url, want]] of cases.entries()) {
+      await sb.git("remote", "set-url", "origin", url);
+      const r = await sb.runprov([
+        "env",
+        "--format",
+        "json",
+        "--tracker",
+        "wandb,clearml",
+        "--run-id",
+        `ssh-${i}`,
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      const vars = JSON.parse(r.stdout);
+      assertEquals(vars.RUNPROV_GIT_REMOTE_URL, want, url);
+      assertEquals(vars.WANDB_GIT_REMOTE_URL, want, url);
+      assertEquals(vars.CLEARML_VCS_REPO_URL, want, url);
+      const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), `ssh-${i}.json`)));
+      assertEquals(rec.git.remote_url, want, url);
+      assert(!(r.stdout + r.stderr).includes("S3CR"), r.stdout + r.stderr);
+    }
+  });
+});
+
+Deno.test("hostile: a --url holding credentials is redacted in tag messages and output", async () => {
+  await withSandbox(async (sb) => {
+    const secret = "S3CRurlToken77";
+    const url = `https://me:${secret}@mlflow.example/?token=${secret}#/experiments/1/runs/abc`;
+    const page = "https://mlflow.example/#/experiments/1/runs/abc";
+    const outputs: string[] = [];
+    for (
+      const args of [
+        ["stamp", "--run-id", "u1"],
+        ["tag", "--run", "u1", "--url", url],
+        ["exec", "--run-id", "u2", "--tag", "--url", url, "--", "true"],
+        ["show", "u1"],
+        ["runs", "--json"],
+      ]
+    ) {
+      const r = await sb.runprov(args);
+      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      outputs.push(r.stdout, r.stderr);
+    }
+    for (const tag of ["run/u1", "run/u2"]) {
+      const message = await sb.git("tag", "-l", "--format=%(contents)", tag);
+      assertMatch(message, new RegExp(`^${page.replace(/[./?#]/g, "\\$&")}$`, "m"));
+      assertMatch(message, new RegExp(`^Runprov-Url: ${page.replace(/[./?#]/g, "\\$&")}$`, "m"));
+      outputs.push(message);
+    }
+    for (const [, text] of await allFiles(join(sb.dir, ".runprov"))) outputs.push(text);
+    for (const o of outputs) assert(!o.includes(secret), o);
+  });
+});

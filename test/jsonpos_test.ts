@@ -1,6 +1,6 @@
 /** The JSON error locator used for `--from` messages agrees with JSON.parse. */
 import { assertEquals } from "./assert.ts";
-import { jsonErrorOffset } from "../lib/util/jsonpos.ts";
+import { jsonDepthOffset, jsonErrorOffset } from "../lib/util/jsonpos.ts";
 import { jsonSyntaxProblem } from "../lib/run/record.ts";
 
 Deno.test("jsonpos: the first offending character of invalid JSON", () => {
@@ -37,4 +37,21 @@ Deno.test("jsonpos: agrees with JSON.parse on whether text is JSON", () => {
 Deno.test("jsonpos: messages give line and column, never the file's bytes", () => {
   assertEquals(jsonSyntaxProblem('{"a":\n  x}'), "not valid JSON at line 2, column 3");
   assertEquals(jsonSyntaxProblem("  \n"), "the file is empty");
+});
+
+Deno.test("jsonpos: 100,000 levels of nesting are located without exhausting the stack", () => {
+  const open = "[".repeat(100_000);
+  assertEquals(jsonErrorOffset(open), 100_000);
+  assertEquals(jsonErrorOffset(open + "]".repeat(100_000)), null);
+  assertEquals(jsonErrorOffset(open + "1" + "]".repeat(99_999) + "}"), 200_000);
+  assertEquals(jsonDepthOffset(open, 100), 100);
+});
+
+Deno.test("jsonpos: the depth limit skips brackets in strings and, for JSONC, in comments", () => {
+  assertEquals(jsonDepthOffset("[[[1]]]", 2), 2);
+  assertEquals(jsonDepthOffset('[[1], [2], {"a": 3}]', 2), null);
+  assertEquals(jsonDepthOffset('{"a": "[[[\\"[["}', 1), null);
+  assertEquals(jsonDepthOffset("// [[[\n[ /* [[[ */ 1]", 1, true), null);
+  assertEquals(jsonDepthOffset("// [[[\n[[1]]", 1, true), 8);
+  assertEquals(jsonDepthOffset("// [[[\n[1]", 1), 4, "without comments, // is not special");
 });

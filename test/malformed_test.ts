@@ -10,12 +10,18 @@ import { jsonSyntaxProblem } from "../lib/run/record.ts";
 import { parseCommandArgs } from "../lib/cli/args.ts";
 import { RunprovError } from "../lib/errors.ts";
 import { Rng, runsDir, seedFromEnv, slowGitPath, stackLines } from "./reliability_helpers.ts";
-import { type Sandbox, withSandbox } from "./helpers.ts";
+import { type RunResult, type Sandbox, withSandbox } from "./helpers.ts";
 import { gitTimeoutMs } from "../lib/run/session.ts";
 
-/** Raw control characters (other than newline) that would reach a terminal. */
+/** Raw control characters (other than newline) and bidi overrides that reach a terminal. */
 // deno-lint-ignore no-control-regex
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * The longest stderr an error may print: a message quotes at most 80 characters of a value
+ * (160 of a path), so even a 10,000-character argument gives a short error.
+ */
+const MAX_STDERR = 600;
 
 async function assertClean(
   sb: Sandbox,
@@ -23,7 +29,7 @@ async function assertClean(
   code: number,
   message: RegExp,
   env: Record<string, string> = {},
-): Promise<void> {
+): Promise<RunResult> {
   const label = JSON.stringify(args).slice(0, 100);
   const r = await sb.runprov(args, { env });
   assertEquals(r.code, code, `${label}: ${r.stderr}`);
@@ -31,10 +37,15 @@ async function assertClean(
   assertMatch(r.stderr, message, label);
   assertEquals(stackLines(r.stderr), [], label);
   assert(
+    r.stderr.length <= MAX_STDERR,
+    `${label}: ${r.stderr.length} characters of stderr: ${r.stderr.slice(0, 300)}...`,
+  );
+  assert(
     !RAW_CONTROL.test(r.stderr),
     `${label}: raw control characters: ${JSON.stringify(r.stderr)}`,
   );
   assertEquals(r.stdout, "", `${label}: stdout`);
+  return r;
 }
 
 const GOOD_CONFIG = `{
@@ -152,6 +163,140 @@ Deno.test("malformed: absurd values for runs, tag, show, verify and env have doc
       [["env", "--tracker", "wandb,nope"], /unknown tracker/],
     ];
     for (const [args, want] of cases) await assertClean(sb, args, 2, want);
+  });
+});
+
+Deno.test("malformed: a 10,000-character value is clipped in every error that echoes it", async () => {
+  await withSandbox(async (sb) => {
+    const long = "x".repeat(10_000);
+    // Terminal escapes and a bidi override, then length: escaped and clipped alike.
+    const evil = "\u001b]0;pwned\u0007\u202e" + "y".repeat(10_000);
+    const clip = /\.\.\. ?\(100\d\d characters\)/;
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [["tag", "--run", long], /invalid run id "x{80}"\.\.\. \(10000 characters\)/],
+      [["show", long], /invalid run id "x{80}"\.\.\./],
+      [["show", evil], /invalid run id "\\u001b\]0;pwned\\u0007\\u202ey+"\.\.\./],
+      [["env", "--format", long], /unknown format "x{80}"\.\.\./],
+      [["env", "--tracker", long], /unknown tracker "x{80}"\.\.\./],
+      [["env", "--tracker", `wandb,${evil}`], /unknown tracker "\\u001b/],
+      [["runs", "--limit", long], /positive number, not "x{80}"\.\.\./],
+      [["env", "--policy", long], /invalid policy "x{80}"\.\.\./],
+      [["stamp", "--strict", "--policy", long], /--strict conflicts with --policy "x{80}"/],
+      [["stamp", "--run-id", evil], /invalid run id "\\u001b/],
+      [["tag", "--run", "ok", "--commit", long], /--commit "x{80}"\.\.\..*no such commit/],
+      [["tag", "--run", "ok", "--commit", evil], /--commit "\\u001b.*no such commit/],
+      [["tag", "--run", "ok", "--from", long], /cannot read the run record/],
+      [["tag", "--run", "ok", "--commit", "HEAD", "--push", long], /no remote of that name/],
+      [["tag", "--run", "ok", "--commit", "HEAD", "--push", evil], /no remote of that name/],
+      [["verify", long], /cannot read the run record/],
+      [["env", "--from", long], /cannot read the run record/],
+      [["env", "--from", evil], /cannot read the run record .*\\x1b\]0;pwned\\x07\\u202e/],
+      [["stamp", "--out", join(sb.base, long, "r.json")], /cannot write the run record/],
+      [["-C", long, "env"], /cannot use -C .*xxx\.\.\.\(\d+ characters\)\.\.\.xxx/],
+      [["-C", evil, "env"], /cannot use -C .*\\x1b/],
+      [["--config", long, "env"], /cannot read the configuration/],
+      [[`--${long}`], /unknown option/],
+      [["stamp", `--${long}`], /unknown option/],
+      [[long], /unknown command/],
+      [["env"], /invalid policy "x{80}"\.\.\./, { RUNPROV_POLICY: long }],
+      [["env"], /invalid RUNPROV_GIT_TIMEOUT "x{80}"\.\.\./, { RUNPROV_GIT_TIMEOUT: long }],
+      [["env"], /cannot read the configuration/, { RUNPROV_CONFIG: long }],
+      [["env"], /cannot read the run record/, { RUNPROV_FROM: evil }],
+    ];
+    for (const [args, want, env] of cases) {
+      const r = await assertClean(sb, args, 2, want, env);
+      if (/[xy]{80}"?\.\.\./.test(r.stderr)) assertMatch(r.stderr, clip);
+    }
+
+    // A command that cannot start is named, clipped, as exec reports it (the shell's 127).
+    await assertClean(
+      sb,
+      ["exec", "--", long],
+      127,
+      /command not found: x{80}\.\.\. \(10000 characters\)/,
+    );
+
+    // Values a configuration file or a record file brings are clipped the same way.
+    const cfg = join(sb.base, "long.jsonc");
+    for (
+      const [body, want] of [
+        [`{ "${long}": 1 }`, /unknown key "x{80}"\.\.\. \(10000 characters\)/],
+        [`{ "policy": "${long}" }`, /"policy" is "x{80}"\.\.\..*expected one of/],
+        [`{ "tag": { "prefix": "${long} " } }`, /"tag\.prefix" is "x{80}"\.\.\./],
+        [`{ "ignore": ["[z-a]${long}"] }`, /not a valid glob/],
+      ] as const
+    ) {
+      await Deno.writeTextFile(cfg, body);
+      await assertClean(sb, ["--config", cfg, "check"], 2, want);
+    }
+    const stamped = await sb.runprov(["stamp", "--run-id", "ok", "--out", "-"]);
+    const rec = JSON.parse(stamped.stdout);
+    const bad = join(sb.base, "bad.json");
+    await Deno.writeTextFile(bad, JSON.stringify({ ...rec, run_id: evil }));
+    await assertClean(sb, ["tag", "--run", "ok", "--from", bad], 2, /is the record of run \\x1b/);
+    await sb.write("README.md", "changed\n");
+    await assertClean(
+      sb,
+      ["verify", bad],
+      3,
+      /not the code of run \\x1b\]0;pwned\\x07\\u202ey+\.\.\./,
+    );
+    await Deno.writeTextFile(bad, JSON.stringify({ ...rec, git: { ...rec.git, sha: long } }));
+    await assertClean(sb, ["tag", "--run", "ok", "--from", bad], 2, /its git sha is "x{80}"\.\.\./);
+    await Deno.writeTextFile(bad, JSON.stringify({ ...rec, schema: long }));
+    await assertClean(sb, ["env", "--from", bad], 2, /unsupported schema "x{80}"\.\.\./);
+  });
+});
+
+Deno.test("malformed: JSON nested 100,000 deep is exit 2 with line and column, never a crash", async () => {
+  await withSandbox(async (sb) => {
+    const open = "[".repeat(100_000);
+    const closed = open + "]".repeat(100_000);
+    const files: [string, string][] = [
+      ["open.json", open],
+      ["closed.json", closed],
+      ["in-record.json", `{"schema": "runprov.run/1",\n  "x": ${closed}}`],
+    ];
+    for (const [name, body] of files) {
+      await Deno.writeTextFile(join(sb.base, name), body);
+      await assertClean(
+        sb,
+        ["env", "--from", join(sb.base, name)],
+        2,
+        /is not a runprov record: nested deeper than 100 levels at line \d+, column \d+/,
+      );
+    }
+    // A record in the record directory: show names it; runs skips it with a note.
+    await Deno.mkdir(runsDir(sb), { recursive: true });
+    await Deno.writeTextFile(join(runsDir(sb), "deep.json"), open);
+    await assertClean(sb, ["show", "deep"], 2, /deep\.json is not a runprov record: nested/);
+    await assertClean(sb, ["verify", "deep"], 2, /deep\.json is not a runprov record: nested/);
+    const runs = await sb.runprov(["runs"]);
+    assertEquals(runs.code, 0, runs.stderr);
+    assertMatch(runs.stderr, /skipped 1 file\(s\) that are not run records: deep\.json/);
+    await Deno.remove(join(runsDir(sb), "deep.json"));
+    // The configuration: refused before the JSONC parser recurses, with file:line:column.
+    await Deno.writeTextFile(join(sb.dir, "runprov.jsonc"), `{\n  "ignore": ${open}`);
+    for (const cmd of [["check"], ["stamp"], ["env"], ["verify", "x"], ["config"]]) {
+      await assertClean(sb, cmd, 2, /runprov\.jsonc:2:112: nested deeper than 100 levels/);
+    }
+  });
+});
+
+Deno.test("malformed: an ignore glob that can never match ([z-a]) is exit 2 with file:line:column", async () => {
+  await withSandbox(async (sb) => {
+    await Deno.writeTextFile(
+      join(sb.dir, "runprov.jsonc"),
+      '{\n  "ignore": ["*.ckpt", "[z-a]"]\n}\n',
+    );
+    for (const cmd of [["check"], ["stamp"], ["env"], ["exec", "--", "true"], ["config"]]) {
+      await assertClean(
+        sb,
+        cmd,
+        2,
+        /runprov\.jsonc:2:24: "ignore\[1\]" is "\[z-a\]", not a valid glob: its character class \[z-a\] has a range out of order/,
+      );
+    }
   });
 });
 

@@ -202,9 +202,14 @@ export interface SecretUrl {
 const SECRET_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const USERINFO_EXTRA = "!$&'()*+,;=%-._~:@";
 
-/** A secret-looking token: a fixed marker plus 16 random characters (never in a host name). */
+/**
+ * A secret-looking token: a fixed marker plus 16 random characters (never in a host name).
+ * Always mixing upper case, lower case and digits, as real tokens do: an ssh URL keeps a
+ * user that looks like a login name (`git`, an all-caps key id), so only such a mix (or a
+ * token prefix) tells a token in the user's place apart.
+ */
 export function randomSecret(rng: Rng, prefix = ""): string {
-  return `${prefix}S3CR${rng.str(SECRET_CHARS, 16)}`;
+  return `${prefix}S3CRt${rng.str(SECRET_CHARS, 15)}`;
 }
 
 /** A random remote URL whose userinfo holds secrets (URL style or scp style). */

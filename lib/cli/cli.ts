@@ -3,7 +3,8 @@
  * place where errors become exit codes and messages.
  */
 import { isAbsolute, resolve } from "../util/paths.ts";
-import { clipped, Exit, renderError, usageError } from "../errors.ts";
+import { clipped, Exit, renderError, shownPath, usageError } from "../errors.ts";
+import { printable } from "../util/printable.ts";
 import type { Context, GlobalOptions, Io } from "../io.ts";
 import { BUILD_COMMIT, ownCommit, VERSION } from "../version.ts";
 
@@ -218,7 +219,7 @@ function commandContext(io: Io, global: GlobalOptions, rt: Runtime): Context {
     global,
     sourceCommit: rt.sourceCommit,
     warn: (text) => {
-      if (!global.quiet) io.stderr(`runprov: ${text}\n`);
+      if (!global.quiet) io.stderr(`runprov: ${printable(text)}\n`);
     },
   };
 }
@@ -228,7 +229,7 @@ async function checkDir(dir: string): Promise<void> {
   try {
     info = await Deno.stat(dir);
   } catch {
-    throw usageError(`cannot use -C ${dir}: no such directory`);
+    throw usageError(`cannot use -C ${shownPath(dir)}: no such directory`);
   }
-  if (!info.isDirectory) throw usageError(`cannot use -C ${dir}: not a directory`);
+  if (!info.isDirectory) throw usageError(`cannot use -C ${shownPath(dir)}: not a directory`);
 }

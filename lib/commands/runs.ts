@@ -1,6 +1,6 @@
 /** `runprov runs` and `runprov show ID`: run history from local records and run tags. */
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { usageError } from "../errors.ts";
+import { shown, shownPath, usageError } from "../errors.ts";
 import { gitFor } from "../run/session.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
@@ -9,6 +9,7 @@ import { collectRuns } from "../run/listing.ts";
 import { matchesFilter, parseStatuses, parseWhen } from "../run/filter.ts";
 import { parseTrailers, readNamespaces, shownTag, tagName, tagRef } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
+import { jsonPrintable, printable } from "../util/printable.ts";
 import type { Context } from "../io.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first
@@ -39,7 +40,8 @@ Usage: runprov show ID [--json]
 
 Prints the run's record when there is one in .runprov/runs/, else what its tag
 run/ID (under refs/tags or refs/runprov/tags) carries (commit, date and the Runprov-*
-trailers).
+trailers). Control characters in what others wrote (tag messages, names, paths) are
+printed escaped (\x1b, \r, \u202e).
 
 Options:
   --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
@@ -62,7 +64,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const rawLimit = str(values.limit);
   if (rawLimit !== undefined) {
     if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
-      throw usageError(`runs: --limit needs a positive number, not ${JSON.stringify(rawLimit)}`);
+      throw usageError(`runs: --limit needs a positive number, not ${shown(rawLimit)}`);
     }
     limit = Number(rawLimit);
   }
@@ -84,8 +86,10 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   }
   const filtered = filter.statuses || filter.since !== null || filter.before !== null;
   const entries = listing.entries.filter((e) => matchesFilter(e, filter)).slice(0, limit);
+  // Names, describes and trailers may come from tags others pushed: nothing they hold
+  // reaches the terminal raw.
   if (values.json) {
-    await ctx.io.stdout(JSON.stringify(entries, null, 2) + "\n");
+    await ctx.io.stdout(jsonPrintable(JSON.stringify(entries, null, 2)) + "\n");
   } else if (entries.length === 0) {
     ctx.warn(
       filtered && listing.entries.length > 0
@@ -112,7 +116,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   }
   const id = positionals[0];
   const problem = runIdProblem(id);
-  if (problem) throw usageError(`invalid run id ${JSON.stringify(id)}: ${problem}`);
+  if (problem) throw usageError(`invalid run id ${shown(id)}: ${problem}`);
   const git = gitFor(ctx);
   const info = await optionalRepo(git, "runprov show");
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
@@ -126,7 +130,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   if (stored) {
     const r = stored.record;
     if (values.json) {
-      await ctx.io.stdout(JSON.stringify(r, null, 2) + "\n");
+      await ctx.io.stdout(jsonPrintable(JSON.stringify(r, null, 2)) + "\n");
       return 0;
     }
     const g = r.git;
@@ -157,19 +161,21 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       "tag",
       tag ? (tag.commit === g.sha ? name : `${name} (on another commit: ${tag.commit})`) : "none",
     ]);
-    await ctx.io.stdout(lines.map(([k, v]) => `${k.padEnd(8)} ${v}`).join("\n") + "\n");
+    await ctx.io.stdout(
+      printable(lines.map(([k, v]) => `${k.padEnd(8)} ${v}`).join("\n")) + "\n",
+    );
     return 0;
   }
   if (!tag) {
     throw usageError(
-      `no run ${id}: no record in ${recordDirFor(base, settings)} and no tag ${name}`,
+      `no run ${id}: no record in ${shownPath(recordDirFor(base, settings))} and no tag ${name}`,
       "list runs with: runprov runs",
     );
   }
   const trailers = parseTrailers(tag.message);
   if (values.json) {
     await ctx.io.stdout(
-      JSON.stringify(
+      jsonPrintable(JSON.stringify(
         {
           run_id: id,
           tag: name,
@@ -180,12 +186,13 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
         },
         null,
         2,
-      ) + "\n",
+      )) + "\n",
     );
     return 0;
   }
+  // The message is whoever made the tag's text: escape ESC, CR, BEL, bidi overrides...
   await ctx.io.stdout(
-    `tag      ${name}\ncommit   ${tag.commit}\ndate     ${tag.date}\n\n${tag.message}` +
+    printable(`tag      ${name}\ncommit   ${tag.commit}\ndate     ${tag.date}\n\n${tag.message}`) +
       (tag.message.endsWith("\n") || tag.message === "" ? "" : "\n"),
   );
   return 0;

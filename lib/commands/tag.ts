@@ -1,7 +1,7 @@
 /** `runprov tag --run ID`: the run's annotated tag on the run's own commit. */
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
-import { Exit, RunprovError, usageError } from "../errors.ts";
+import { clipped, Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
 import { configFor, gitFor, resolvePolicy } from "../run/session.ts";
 import { dirtyList } from "../run/policy.ts";
 import {
@@ -129,7 +129,7 @@ async function findSubject(
   if (from !== undefined) {
     const path = isAbsolute(from) ? from : resolve(ctx.io.cwd, from);
     stored = await readRecordFile(path);
-    if (!stored) throw usageError(`--from ${from}: no such file`);
+    if (!stored) throw usageError(`--from ${shownPath(from)}: no such file`);
     source = "file";
   } else {
     stored = await findRecord(recordDirFor(root, settings), id);
@@ -140,7 +140,7 @@ async function findSubject(
   }
   if (stored && stored.record.run_id !== id) {
     throw usageError(
-      `${stored.path} is the record of run ${stored.record.run_id}, not ${id}`,
+      `${shownPath(stored.path)} is the record of run ${clipped(stored.record.run_id)}, not ${id}`,
       "pass the matching --run ID or record file",
     );
   }
@@ -168,11 +168,13 @@ async function findSubject(
   }
   if (commitRev !== undefined) {
     const sha = await git.resolveCommit(commitRev);
-    if (sha === null) throw usageError(`--commit ${commitRev}: no such commit in this repository`);
+    if (sha === null) {
+      throw usageError(`--commit ${shown(commitRev)}: no such commit in this repository`);
+    }
     if (subject) {
       if (subject.sha !== sha) {
         throw usageError(
-          `--commit ${commitRev} is ${sha}, but run ${id} recorded ${subject.sha}`,
+          `--commit ${shown(commitRev)} is ${sha}, but run ${id} recorded ${clipped(subject.sha)}`,
           "drop --commit to tag the recorded commit",
         );
       }
@@ -201,11 +203,11 @@ async function findSubject(
   throw usageError(
     stored
       ? `run ${id}'s record has no commit (git was unavailable: ${
-        stored.record.git.reason ?? "unknown"
+        clipped(String(stored.record.git.reason ?? "unknown"), 200)
       })`
       : `no record of run ${id} (looked for ${
-        recordDirFor(root, settings)
-      }/${id}.json and RUNPROV_RUN_ID/RUNPROV_GIT_SHA)`,
+        shownPath(`${recordDirFor(root, settings)}/${id}.json`)
+      } and RUNPROV_RUN_ID/RUNPROV_GIT_SHA)`,
     "give the commit explicitly with --commit REV (runprov never tags the current HEAD " +
       "on its own), or --from FILE with the run's record",
   );

@@ -1,13 +1,18 @@
 /** `runprov verify ID|FILE`: does this checkout hold exactly the code of that run? */
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
-import { Exit, RunprovError, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
+import { configFor, gitFor, ignorePredicate } from "../run/session.ts";
 import { captureGit } from "../run/capture.ts";
-import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
-import { parseTrailers, readNamespaces, subjectFromTrailers, tagName } from "../tag/names.ts";
+import {
+  parseTrailers,
+  readNamespaces,
+  resolveTagSettings,
+  subjectFromTrailers,
+  tagName,
+} from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { compareCode, type ExpectedCode } from "../run/verify.ts";
 import type { RunRecord } from "../run/record.ts";
@@ -20,7 +25,8 @@ Usage: runprov verify ID|FILE
 Compares the checkout with the run (its record in .runprov/runs/ID.json, a record FILE,
 or else the tag run/ID): same commit, and a clean tree, or, for a run that was dirty, the
 same uncommitted changes (sha256 of the tracked diff equals the record's patch sha256).
-Untracked files are not compared.
+Paths matching the configuration's ignore globs never count, as when the run was
+captured. Untracked files are not compared.
 
 Exit: 0 same code; 3 it differs (what differs is listed) or equality cannot be proven.
 `;
@@ -29,7 +35,9 @@ function expectedFromRecord(r: RunRecord): ExpectedCode {
   return {
     runId: r.run_id,
     sha: r.git.sha,
-    dirty: r.git.dirty,
+    // Untracked files are not compared: a run dirty only by them (`untracked: "dirty"`) had
+    // a clean tracked tree.
+    dirty: r.git.untracked_counts ? (r.git.changed ?? []).length > 0 : r.git.dirty,
     changed: (r.git.changed ?? []).map((c) => c.path),
     patch: r.git.patch ? { sha256: r.git.patch.sha256, truncated: r.git.patch.truncated } : null,
   };
@@ -48,7 +56,8 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   const arg = positionals[0];
   const git = gitFor(ctx);
   const info = await requireRepo(git, "runprov verify");
-  const settings = await tagSettingsFor(ctx, info.root);
+  const loaded = await configFor(ctx, info.root);
+  const settings = resolveTagSettings(loaded.config);
 
   let expected: ExpectedCode | null = null;
   let stored: StoredRecord | null = null;
@@ -73,8 +82,8 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
     stored = await readRecordFile(path);
     if (!stored) {
       throw usageError(
-        `verify: no run ${JSON.stringify(arg)}: no record, no tag ${
-          tagName(settings, arg)
+        `verify: no run ${shown(arg)}: no record, no tag ${
+          clipped(tagName(settings, arg))
         }, no such file`,
         "give a run id (see runprov runs) or a record file",
       );
@@ -82,16 +91,24 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   }
   if (stored) expected = expectedFromRecord(stored.record);
   const e = expected!;
-  if (!/^[0-9a-f]{40}/.test(e.sha)) {
+  const run = clipped(e.runId); // a record FILE names any run id it likes
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.sha)) {
     throw new RunprovError(
-      `cannot verify run ${e.runId}: its record has no commit (git was unavailable)`,
+      `cannot verify run ${run}: its record has no commit (git was unavailable)`,
       Exit.policy,
     );
   }
 
-  const facts = await captureGit(git, { tagPrefix: settings.prefix });
+  // Judged as a capture judges it: ignored paths never count, untracked files are listed
+  // (not compared) unless the configuration says not even that.
+  const facts = await captureGit(git, {
+    tagPrefix: settings.prefix,
+    untracked: loaded.config.untracked === "ignore" ? "ignore" : "report",
+    ignore: ignorePredicate(loaded.config, info.root),
+    ignoreInsideDirs: loaded.config.ignore.length > 0,
+  });
   if (!facts.available) {
-    throw new RunprovError(`cannot verify run ${e.runId}: ${facts.reason}`, Exit.git);
+    throw new RunprovError(`cannot verify run ${run}: ${facts.reason}`, Exit.git);
   }
   const needPatch = e.dirty === true && facts.dirty && e.patch !== null && !e.patch.truncated;
   const patchSha = needPatch ? sha256Hex(await git.trackedDiff()) : null;
@@ -103,7 +120,7 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   });
   if (e.dirty === null) {
     ctx.warn(
-      `note: run ${e.runId}'s tag does not say whether its tree was dirty; compared as clean`,
+      `note: run ${run}'s tag does not say whether its tree was dirty; compared as clean`,
     );
   }
   if (facts.untracked.length > 0) {
@@ -111,7 +128,7 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   }
   if (!result.ok) {
     throw new RunprovError(
-      `this checkout is not the code of run ${e.runId}:\n${
+      `this checkout is not the code of run ${run}:\n${
         result.differences.map((d) => `  ${d}`).join("\n")
       }`,
       Exit.policy,
@@ -122,7 +139,7 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
     );
   }
   await ctx.io.stdout(
-    `ok: this checkout is the code of run ${e.runId} (${e.sha.slice(0, 12)}${
+    `ok: this checkout is the code of run ${run} (${e.sha.slice(0, 12)}${
       e.dirty ? " plus its recorded patch" : ", clean"
     })\n`,
   );

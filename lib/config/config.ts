@@ -6,7 +6,9 @@
 import type { Node, ParseError } from "jsonc-parser";
 import { isAbsolute, join, resolve } from "../util/paths.ts";
 import schemaJson from "../../runprov.schema.json" with { type: "json" };
-import { usageError } from "../errors.ts";
+import { osReason, shown, shownPath, usageError } from "../errors.ts";
+import { globProblem } from "./glob.ts";
+import { JSON_MAX_DEPTH, jsonDepthOffset } from "../util/jsonpos.ts";
 
 type JsoncParser = typeof import("jsonc-parser");
 let jsonc: JsoncParser | null = null;
@@ -148,10 +150,14 @@ export function parseConfig(text: string, file: string): { config: Config; setKe
   const fail = (offset: number, what: string): never => {
     const { line, column } = lineColumn(text, offset);
     throw usageError(
-      `${file}:${line}:${column}: ${what}`,
+      `${shownPath(file)}:${line}:${column}: ${what}`,
       "fix the configuration file (keys and types: README 'Configuration', runprov.schema.json)",
     );
   };
+  // The parser recurses once per level: a file nested deeper than any configuration would
+  // exhaust the stack, so it is refused first, with the position where it goes too deep.
+  const deep = jsonDepthOffset(text, JSON_MAX_DEPTH, true);
+  if (deep !== null) fail(deep, `nested deeper than ${JSON_MAX_DEPTH} levels`);
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
@@ -184,12 +190,14 @@ function check(
   const name = path === "" ? "the configuration" : `"${path}"`;
   if (s.enum) {
     if (!s.enum.includes(node.value)) {
-      const shown = node.type === "string" || node.type === "number" || node.type === "boolean"
+      const given = node.type === "string"
+        ? shown(node.value)
+        : node.type === "number" || node.type === "boolean"
         ? JSON.stringify(node.value)
         : kindOf(node);
       fail(
         node.offset,
-        `${name} is ${shown}, expected one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`,
+        `${name} is ${given}, expected one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`,
       );
     }
     return node.value;
@@ -211,11 +219,11 @@ function check(
           const known = Object.keys(s.properties ?? {}).filter((k) => k !== "$schema");
           fail(
             keyNode.offset,
-            `unknown key "${full}", expected one of: ${known.join(", ")}`,
+            `unknown key ${shown(full)}, expected one of: ${known.join(", ")}`,
           );
         }
-        if (Object.hasOwn(out, key)) fail(keyNode.offset, `duplicate key "${full}"`);
-        if (!valueNode) fail(keyNode.offset, `"${full}" has no value`);
+        if (Object.hasOwn(out, key)) fail(keyNode.offset, `duplicate key ${shown(full)}`);
+        if (!valueNode) fail(keyNode.offset, `${shown(full)} has no value`);
         out[key] = check(valueNode, sub!, full, fail, setKeys);
         setKeys.add(full);
       }
@@ -233,9 +241,11 @@ function check(
       if (s.pattern !== undefined && !new RegExp(s.pattern, "u").test(v)) {
         fail(
           node.offset,
-          `${name} is ${JSON.stringify(v)}, expected ${expectation(path, `to match ${s.pattern}`)}`,
+          `${name} is ${shown(v)}, expected ${expectation(path, `to match ${s.pattern}`)}`,
         );
       }
+      const globError = /^ignore\[\d+\]$/.test(path) ? globProblem(v) : null;
+      if (globError) fail(node.offset, `${name} is ${shown(v)}, not a valid glob: ${globError}`);
       return v;
     }
     case "number":
@@ -304,8 +314,8 @@ export async function loadConfig(opts: {
           ? "RUNPROV_CONFIG"
           : "";
         throw usageError(
-          `cannot read the configuration ${file}${by ? ` (${by})` : ""}: ${
-            err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message
+          `cannot read the configuration ${shownPath(file)}${by ? ` (${by})` : ""}: ${
+            err instanceof Deno.errors.NotFound ? "no such file" : osReason(err)
           }`,
           by ? `check the path given by ${by}` : "check the file's permissions",
         );

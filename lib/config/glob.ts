@@ -3,10 +3,14 @@
  * directories, a leading `/` to anchor at the repository top. Pure.
  */
 
+import { clipped } from "../errors.ts";
+
 /** A compiled glob. */
 interface Glob {
   re: RegExp;
   dirOnly: boolean;
+  /** No '/' in the pattern: it matches the last name of a path, at any depth. */
+  name: boolean;
 }
 
 function compile(pattern: string): Glob {
@@ -17,7 +21,7 @@ function compile(pattern: string): Glob {
   // matches a name at any depth (as in .gitignore).
   const anchored = p.includes("/");
   if (p.startsWith("/")) p = p.slice(1);
-  let re = anchored ? "^" : "^(?:.*/)?";
+  let re = "^";
   let i = 0;
   while (i < p.length) {
     const c = p[i];
@@ -60,7 +64,31 @@ function compile(pattern: string): Glob {
     } else re += escape(c);
     i++;
   }
-  return { re: new RegExp(re + "$", "s"), dirOnly };
+  return { re: new RegExp(re + "$", "s"), dirOnly, name: !anchored };
+}
+
+/**
+ * Why `pattern` is not a glob runprov can match, in words, or null when it is one. A class
+ * whose range runs backwards (`[z-a]`) is refused: it can never match, so it is a mistake.
+ *
+ * @example
+ * globProblem("[z-a]"); // "the character class [z-a] has a range out of order"
+ * globProblem("*.ckpt"); // null
+ */
+export function globProblem(pattern: string): string | null {
+  try {
+    compile(pattern);
+    return null;
+  } catch {
+    for (const m of pattern.matchAll(/\[!?\]?[^\]]*\]/g)) {
+      try {
+        compile(m[0]);
+      } catch {
+        return `its character class ${clipped(m[0], 40)} has a range out of order`;
+      }
+    }
+    return "it cannot be read as a glob";
+  }
 }
 
 function escape(c: string): string {
@@ -79,17 +107,27 @@ function escape(c: string): string {
 export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
   const globs = patterns.map(compile);
   if (globs.length === 0) return () => false;
+  const test = (p: string, isDir: boolean) => {
+    const name = p.slice(p.lastIndexOf("/") + 1);
+    return globs.some((g) => (isDir || !g.dirOnly) && g.re.test(g.name ? name : p));
+  };
+  // Whether a directory or one above it matches, remembered: the files of one directory
+  // (an untracked checkpoint directory) share the answer.
+  const dirs = new Map<string, boolean>();
+  const dirMatches = (dir: string): boolean => {
+    let hit = dirs.get(dir);
+    if (hit === undefined) {
+      const slash = dir.lastIndexOf("/");
+      hit = (slash > 0 && dirMatches(dir.slice(0, slash))) || test(dir, true);
+      if (dirs.size >= 10_000) dirs.clear();
+      dirs.set(dir, hit);
+    }
+    return hit;
+  };
   return (path: string) => {
     const isDir = path.endsWith("/");
-    const parts = path.replace(/\/+$/, "").split("/");
-    for (let n = 1; n <= parts.length; n++) {
-      const prefix = parts.slice(0, n).join("/");
-      const prefixIsDir = n < parts.length || isDir;
-      for (const g of globs) {
-        if (g.dirOnly && !prefixIsDir) continue;
-        if (g.re.test(prefix)) return true;
-      }
-    }
-    return false;
+    const p = isDir ? path.replace(/\/+$/, "") : path;
+    const slash = p.lastIndexOf("/");
+    return (slash > 0 && dirMatches(p.slice(0, slash))) || test(p, isDir);
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { RunRecord } from "../run/record.ts";
 import { type EnvVar, EXPORT_NAMES, exportVars } from "./variables.ts";
-import { usageError } from "../errors.ts";
+import { shown, usageError } from "../errors.ts";
 
 /** The trackers `--tracker` accepts. */
 export const TRACKERS = ["wandb", "mlflow", "clearml", "comet"] as const;
@@ -29,7 +29,7 @@ export function parseTrackers(values: readonly string[]): Tracker[] {
     for (const t of v.split(",")) {
       if (!(TRACKERS as readonly string[]).includes(t)) {
         throw usageError(
-          `unknown tracker ${JSON.stringify(t)}`,
+          `unknown tracker ${shown(t)}`,
           `use one of: ${TRACKERS.join(", ")}`,
         );
       }

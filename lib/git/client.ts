@@ -5,6 +5,7 @@
  */
 import { parsePorcelainV2, type StatusReport } from "./porcelain.ts";
 import { redactText } from "./redact_url.ts";
+import { clipped } from "../errors.ts";
 
 /** What one git process gave back. */
 export interface GitResult {
@@ -54,7 +55,12 @@ export class GitError extends Error {
     readonly failure: GitFailure,
     message?: string,
   ) {
-    super(message ?? `git ${args.join(" ")} failed (exit ${code}): ${firstLine(stderr)}`);
+    super(
+      message ??
+        `git ${clipped(args.join(" "), 200)} failed (exit ${code}): ${
+          clipped(firstLine(stderr), 300)
+        }`,
+    );
     this.name = "GitError";
   }
 }
@@ -234,14 +240,52 @@ const LOCATE_ARGS = [
   "--is-shallow-repository",
 ] as const;
 
-/** The four lines {@link LOCATE_ARGS} print, and whatever the call printed after them. */
-function parseLocation(res: GitResult): {
+/**
+ * The four lines {@link LOCATE_ARGS} print, and whatever the call printed after them.
+ * `realCwd` is the real path of the directory git ran in (null when unknown).
+ *
+ * git prints one path per line, so a path holding a newline (`/x/a\nb`) would read as two
+ * lines (`/x/a`, an existing directory runprov would then write into). When the real
+ * directory holds a newline, or the lines do not have their shape (three absolute paths,
+ * then `true`/`false`), the output is read by what the paths must be instead: the top is
+ * the one prefix of the output that is the directory itself or a directory above it, and
+ * the git directory is the common directory or below it. Output that still cannot be read
+ * one way only is a GitError (runprov never guesses where the repository is).
+ *
+ * @example
+ * parseLocation(out("/x/a\nb\n/x/a\nb/.git\n/x/a\nb/.git\nfalse\n"), "/x/a\nb").where.root; // "/x/a\nb"
+ */
+export function parseLocation(res: GitResult, realCwd: string | null): {
   where: Omit<Location, "tags">;
   rest: string[];
 } {
-  const lines = text(res.stdout).split("\n");
+  const out = text(res.stdout);
+  const lines = out.split("\n");
   if (lines.length < 4) throw new GitError(["rev-parse"], res.code, res.stderr, "git-failed");
-  const [root, gitDir, commonDir, shallow, ...rest] = lines;
+  const plain = !realCwd?.includes("\n") && isBool(lines[3]) &&
+    lines.slice(0, 3).every(isAbsolutePath);
+  const split = plain
+    ? {
+      root: lines[0],
+      gitDir: lines[1],
+      commonDir: lines[2],
+      shallow: lines[3],
+      rest: lines.slice(4),
+    }
+    : realCwd === null
+    ? null
+    : splitLocation(out, realCwd);
+  if (split === null) {
+    throw new GitError(
+      ["rev-parse"],
+      res.code,
+      res.stderr,
+      "git-failed",
+      "git printed the repository's paths in a way that cannot be read one way only (a " +
+        "path holding a newline?): runprov does not guess where the repository is",
+    );
+  }
+  const { root, gitDir, commonDir, shallow, rest } = split;
   return {
     where: {
       root,
@@ -252,6 +296,48 @@ function parseLocation(res: GitResult): {
     },
     rest,
   };
+}
+
+/** An absolute path as git prints one (POSIX, or a Windows drive or UNC path). */
+function isAbsolutePath(line: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(line);
+}
+
+function isBool(line: string | undefined): boolean {
+  return line === "true" || line === "false";
+}
+
+/** `dir` is `path` or a directory above it. */
+function isAtOrAbove(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
+/** Read {@link LOCATE_ARGS} output whose paths may hold newlines (see parseLocation). */
+function splitLocation(out: string, realCwd: string): {
+  root: string;
+  gitDir: string;
+  commonDir: string;
+  shallow: string;
+  rest: string[];
+} | null {
+  for (let p = out.indexOf("\n"); p >= 0; p = out.indexOf("\n", p + 1)) {
+    const root = out.slice(0, p);
+    if (!root.startsWith("/") || !isAtOrAbove(root, realCwd)) continue;
+    const lines = out.slice(p + 1).split("\n");
+    for (let k = 2; k < lines.length; k++) {
+      if (!isBool(lines[k])) continue;
+      for (let j = 1; j < k; j++) {
+        const gitDir = lines.slice(0, j).join("\n");
+        const commonDir = lines.slice(j, k).join("\n");
+        if (!gitDir.startsWith("/") || !commonDir.startsWith("/")) continue;
+        if (gitDir === commonDir || gitDir.startsWith(`${commonDir}/`)) {
+          return { root, gitDir, commonDir, shallow: lines[k], rest: lines.slice(k + 1) };
+        }
+      }
+    }
+    return null; // the top is unique: no other prefix can be it
+  }
+  return null;
 }
 
 /** Where the repository is, and its tag names (without `refs/tags/`). */
@@ -419,6 +505,11 @@ export class Git {
     return res;
   }
 
+  /** The real path of the directory git runs in (what git's own paths start from), or null. */
+  #realCwd(): Promise<string | null> {
+    return Deno.realPath(this.cwd).catch(() => null);
+  }
+
   /** `git --version`, e.g. "2.39.5". */
   async version(): Promise<string> {
     const out = text((await this.run(["--version"])).stdout).trim();
@@ -431,10 +522,11 @@ export class Git {
    */
   async repoInfo(): Promise<RepoInfo> {
     // --verify must come last; with -q an unborn or broken HEAD is exit 1 and no line.
+    const real = this.#realCwd();
     const res = await this.run([...LOCATE_ARGS, "--short", "-q", "--verify", "HEAD^{commit}"], {
       ok: [0, 1],
     });
-    const { where, rest } = parseLocation(res);
+    const { where, rest } = parseLocation(res, await real);
     return { ...where, headShort: res.code === 0 && rest[0] ? rest[0] : null };
   }
 
@@ -446,8 +538,9 @@ export class Git {
   async locate(): Promise<Location> {
     // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
     // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
+    const real = this.#realCwd();
     const res = await this.run([...LOCATE_ARGS, "--symbolic", "--tags"]);
-    const { where, rest } = parseLocation(res);
+    const { where, rest } = parseLocation(res, await real);
     return { ...where, tags: rest.filter((r) => r !== "") };
   }
 
@@ -510,6 +603,37 @@ export class Git {
       return cfg;
     });
     return await this.#config;
+  }
+
+  /**
+   * The untracked, not-ignored files below `dirs` (directories `git status` showed collapsed,
+   * as `dir/`), handed one by one to `each` until it returns false, which stops git:
+   * `git ls-files -z --others --exclude-standard -- :(literal)<dir>...`. Only those
+   * directories are walked; an untracked nested repository stays one `dir/` entry.
+   */
+  async untrackedBelow(dirs: readonly string[], each: (path: string) => boolean): Promise<void> {
+    if (dirs.length === 0) return;
+    const utf8 = new TextDecoder();
+    let partial = "";
+    await this.run(
+      [
+        "ls-files",
+        "-z",
+        "--others",
+        "--exclude-standard",
+        "--",
+        ...dirs.map((d) => `:(literal)${d}`),
+      ],
+      {
+        onStdout: (chunk) => {
+          partial += utf8.decode(chunk, { stream: true });
+          const paths = partial.split("\0");
+          partial = paths.pop()!;
+          for (const p of paths) if (!each(p)) return false;
+          return true;
+        },
+      },
+    );
   }
 
   /** Whether `sha` is contained in any remote-tracking ref (as of the last fetch; no network). */

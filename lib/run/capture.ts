@@ -4,7 +4,9 @@
  * and `describe --long` (or `rev-parse --short HEAD` when no tag can name HEAD; plus a look
  * at the tag it names, so no run tag becomes the base) concurrently, `status` as soon as
  * config is known, plus `for-each-ref --contains` only when "pushed" cannot be read off the
- * upstream, and submodule lookups only when the repository has submodules.
+ * upstream, submodule lookups only when the repository has submodules, and `ls-files
+ * --others` of the untracked directories git shows collapsed only when `ignore` globs may
+ * match files inside them.
  */
 import {
   firstLine,
@@ -83,6 +85,12 @@ export interface CaptureOptions {
   tagPrefix?: string;
   /** Paths for which this returns true never count and are not listed. */
   ignore?: (path: string) => boolean;
+  /**
+   * `ignore` may match files inside an untracked directory that `git status` shows
+   * collapsed (`ckpts/` for `*.ckpt`): look inside such directories, and drop those whose
+   * every file is ignored. Set when the configuration has `ignore` globs.
+   */
+  ignoreInsideDirs?: boolean;
   /** Reads `.gitmodules` at the top; injectable for tests. */
   readTextFile?: (path: string) => Promise<string | null>;
   /**
@@ -276,7 +284,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
     if (e.origPath !== undefined) c.orig_path = e.origPath;
     changed.push(c);
   }
-  const untracked = untrackedMode === "ignore"
+  const listed = untrackedMode === "ignore"
     ? []
     : st.untracked.filter((p) => !isRunprovPath(p) && !ignore(p));
 
@@ -284,9 +292,10 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const remoteCfg = remote ? config.remotes.get(remote) : undefined;
   const remoteUrl = remoteCfg?.url ? redactUrl(remoteCfg.url) : null;
 
-  const [pushed, submodules] = await Promise.all([
+  const [pushed, submodules, untracked] = await Promise.all([
     pushedState(git, st, config),
     submoduleFacts(git, info.root, subFlags, opts.readTextFile ?? defaultRead),
+    opts.ignoreInsideDirs ? withoutIgnoredDirs(git, listed, ignore) : listed,
   ]);
 
   const dirty = changed.length > 0 || (untrackedMode === "dirty" && untracked.length > 0);
@@ -332,6 +341,39 @@ function scanProblem(err: GitError, step: string, gitDir: string): string {
     default:
       return `git ${step} failed (exit ${err.code}): ${clipped(firstLine(err.stderr), 200)}`;
   }
+}
+
+/**
+ * `untracked` without the collapsed directories (`dir/` entries) whose every untracked,
+ * not-gitignored file matches `ignore`. A directory with one file that does not match stays
+ * listed as git showed it (one entry, however many files it holds). One `git ls-files` walks
+ * only those directories and stops as soon as each has shown a file that counts; if it
+ * fails, the directories stay listed.
+ */
+async function withoutIgnoredDirs(
+  git: Git,
+  untracked: string[],
+  ignore: (path: string) => boolean,
+): Promise<string[]> {
+  const pending = new Set(untracked.filter((p) => p.endsWith("/")));
+  if (pending.size === 0) return untracked;
+  try {
+    await git.untrackedBelow([...pending], (path) => {
+      // Collapsed directories never nest: the one that holds `path` is one of its prefixes.
+      for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
+        const dir = path.slice(0, i + 1);
+        if (pending.has(dir)) {
+          if (!ignore(path)) pending.delete(dir);
+          break;
+        }
+      }
+      return pending.size > 0;
+    });
+  } catch (err) {
+    if (err instanceof GitError) return untracked;
+    throw err;
+  }
+  return untracked.filter((p) => !pending.has(p));
 }
 
 /** runprov's own directory never counts as a change of the tree. */

@@ -5,6 +5,8 @@
 import { join } from "../util/paths.ts";
 import { createHash } from "node:crypto";
 import { parseRecord, type RunRecord } from "./record.ts";
+import { printable } from "../util/printable.ts";
+import { osReason, shownPath, usageError } from "../errors.ts";
 import type { TagRef } from "../git/client.ts";
 import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
 import { probeProcess, type ProcessProbe, sameProcess } from "./liveness.ts";
@@ -24,7 +26,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 
 /**
  * Read one record file; null when it does not exist. A file that exists but is not a
- * record is a usage error naming it.
+ * record, or cannot be read (a directory, no permission, a name too long), is a usage error
+ * naming it.
  */
 export async function readRecordFile(path: string): Promise<StoredRecord | null> {
   let bytes: Uint8Array;
@@ -34,7 +37,10 @@ export async function readRecordFile(path: string): Promise<StoredRecord | null>
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
       return null;
     }
-    throw err;
+    throw usageError(
+      `cannot read the run record ${shownPath(path)}: ${osReason(err)}`,
+      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
   }
   const record = parseRecord(new TextDecoder().decode(bytes), path);
   return { path, record, sha256: sha256Hex(bytes) };
@@ -207,18 +213,20 @@ export function mergeRuns(
   );
 }
 
-/** The human table of `runprov runs`. */
+/** The human table of `runprov runs`, control characters escaped. */
 export function formatRuns(entries: readonly RunEntry[]): string {
-  const rows = entries.map((e) => [
-    e.id,
-    e.date.replace(/\.\d{3}Z$/, "Z"),
-    e.sha_short,
-    e.describe ?? "-",
-    e.dirty === null ? "?" : e.dirty ? "dirty" : "clean",
-    e.status + (e.tag && e.status !== "tagged" ? "+tag" : "") +
-    (e.tag_mismatch ? "(tag on other commit)" : ""),
-    e.name ?? "",
-  ]);
+  const rows = entries.map((e) =>
+    [
+      e.id,
+      e.date.replace(/\.\d{3}Z$/, "Z"),
+      e.sha_short,
+      e.describe ?? "-",
+      e.dirty === null ? "?" : e.dirty ? "dirty" : "clean",
+      e.status + (e.tag && e.status !== "tagged" ? "+tag" : "") +
+      (e.tag_mismatch ? "(tag on other commit)" : ""),
+      e.name ?? "",
+    ].map(printable)
+  ); // names and describes may come from others' tags
   const head = ["ID", "DATE", "SHA", "DESCRIBE", "TREE", "STATUS", "NAME"];
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));

@@ -1,6 +1,6 @@
 /** The clean-tree policy: given the git facts and a mode, proceed, warn or refuse. Pure. */
 import type { GitFacts } from "./capture.ts";
-import { Exit } from "../errors.ts";
+import { clipped, Exit, shownPath } from "../errors.ts";
 
 export const POLICY_MODES = ["strict", "warn", "off"] as const;
 export type PolicyMode = (typeof POLICY_MODES)[number];
@@ -90,7 +90,9 @@ export function decide(mode: PolicyMode, facts: GitFacts, allowDirty?: string): 
     return {
       record: { mode, verdict: "allowed", reason: allowDirty! },
       exitCode: 0,
-      message: `warning: dirty working tree allowed: ${allowDirty} (${dirtySummary(facts)})`,
+      message: `warning: dirty working tree allowed: ${clipped(allowDirty!, 200)} (${
+        dirtySummary(facts)
+      })`,
       hint: null,
     };
   }
@@ -144,10 +146,12 @@ export function dirtySummary(facts: GitFacts): string {
 /** The dirty paths with their kind, at most 20, then a count of the rest. */
 export function dirtyList(facts: GitFacts): string {
   const lines = facts.changed.map((c) =>
-    `  ${c.kind.padEnd(10)} ${c.orig_path !== undefined ? `${c.orig_path} -> ` : ""}${c.path}`
+    `  ${c.kind.padEnd(10)} ${c.orig_path !== undefined ? `${shownPath(c.orig_path)} -> ` : ""}${
+      shownPath(c.path)
+    }`
   );
   if (facts.untracked_counts) {
-    for (const u of facts.untracked) lines.push(`  ${"untracked".padEnd(10)} ${u}`);
+    for (const u of facts.untracked) lines.push(`  ${"untracked".padEnd(10)} ${shownPath(u)}`);
   }
   const shown = lines.slice(0, MAX_LISTED);
   if (lines.length > MAX_LISTED) shown.push(`  ... and ${lines.length - MAX_LISTED} more`);

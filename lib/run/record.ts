@@ -2,8 +2,8 @@
 import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
-import { RunprovError, usageError } from "../errors.ts";
-import { jsonErrorOffset } from "../util/jsonpos.ts";
+import { osReason, RunprovError, shown, shownPath, usageError } from "../errors.ts";
+import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset } from "../util/jsonpos.ts";
 import { Exit } from "../errors.ts";
 
 export const SCHEMA = "runprov.run/1";
@@ -94,11 +94,15 @@ export function serializeRecord(record: RunRecord): string {
  */
 export function jsonSyntaxProblem(text: string): string {
   if (text.trim() === "") return "the file is empty";
-  const offset = jsonErrorOffset(text) ?? 0;
+  return `not valid JSON at ${position(text, jsonErrorOffset(text) ?? 0)}`;
+}
+
+/** `line L, column C` of an offset. */
+function position(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = offset - (before.lastIndexOf("\n") + 1) + 1;
-  return `not valid JSON at line ${line}, column ${column}`;
+  return `line ${line}, column ${column}`;
 }
 
 /**
@@ -107,18 +111,26 @@ export function jsonSyntaxProblem(text: string): string {
  */
 export function parseRecord(text: string, source: string): RunRecord {
   let data: unknown;
+  const deep = jsonDepthOffset(text, JSON_MAX_DEPTH);
+  if (deep !== null) {
+    throw usageError(
+      `${shownPath(source)} is not a runprov record: nested deeper than ${JSON_MAX_DEPTH} ` +
+        `levels at ${position(text, deep)}`,
+      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+    );
+  }
   try {
     data = JSON.parse(text);
   } catch {
     throw usageError(
-      `${source} is not a runprov record: ${jsonSyntaxProblem(text)}`,
+      `${shownPath(source)} is not a runprov record: ${jsonSyntaxProblem(text)}`,
       "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
     );
   }
   const problem = recordProblem(data);
   if (problem) {
     throw usageError(
-      `${source} is not a runprov record: ${problem}`,
+      `${shownPath(source)} is not a runprov record: ${problem}`,
       "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
     );
   }
@@ -131,7 +143,9 @@ function recordProblem(d: unknown): string | null {
   if (r.schema !== SCHEMA) {
     return r.schema === undefined
       ? `no "schema" field (expected "${SCHEMA}")`
-      : `unsupported schema ${JSON.stringify(r.schema)} (expected "${SCHEMA}")`;
+      : `unsupported schema ${
+        typeof r.schema === "string" ? shown(r.schema) : "(not a string)"
+      } (expected "${SCHEMA}")`;
   }
   if (typeof r.run_id !== "string") return '"run_id" is missing or not a string';
   if (typeof r.created_at !== "string") return '"created_at" is missing or not a string';
@@ -146,9 +160,8 @@ function recordProblem(d: unknown): string | null {
 
 /** Raised when a record cannot be stored. */
 export function recordWriteError(path: string, err: unknown): RunprovError {
-  const why = err instanceof Error ? err.message : String(err);
   return new RunprovError(
-    `cannot write the run record ${path}: ${why}`,
+    `cannot write the run record ${shownPath(path)}: ${osReason(err)}`,
     Exit.usage,
     "check that the record directory is writable (config 'dir', or --out FILE / --out -)",
   );

@@ -38,7 +38,7 @@ export function runIdProblem(id: string): string | null {
   if (!/^[A-Za-z0-9]/.test(id)) return "it must start with a letter or digit";
   const bad = [...id].find((c) => !/[A-Za-z0-9._-]/.test(c));
   if (bad !== undefined) {
-    return `it contains ${JSON.stringify(bad)} (allowed: letters, digits, '.', '_', '-')`;
+    return `it contains ${shown(bad)} (allowed: letters, digits, '.', '_', '-')`;
   }
   if (!ID_RE.test(id)) return "it does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
   if (id.includes("..")) return "it contains '..'";

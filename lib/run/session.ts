@@ -73,7 +73,7 @@ export function resolvePolicy(
 ): PolicySettings {
   const flag = str(values.policy);
   if (values.strict && flag !== undefined && flag !== "strict") {
-    throw usageError(`--strict conflicts with --policy ${flag}`, "give one of them");
+    throw usageError(`--strict conflicts with --policy ${shown(flag)}`, "give one of them");
   }
   let mode: PolicyMode = "warn";
   let modeSource: PolicySettings["modeSource"] = "default";
@@ -215,6 +215,7 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
         untracked: config.config.untracked,
         tagPrefix: config.config.tag.prefix,
         ignore: ignorePredicate(config.config, info.root),
+        ignoreInsideDirs: config.config.ignore.length > 0,
       };
     },
   });

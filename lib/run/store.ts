@@ -1,7 +1,7 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
 import { dirname, join } from "../util/paths.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
-import { usageError } from "../errors.ts";
+import { osReason, shownPath, usageError } from "../errors.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
 export function recordDir(base: string, dir = ".runprov/runs"): string {
@@ -228,9 +228,9 @@ export async function readRecordOrFail(path: string): Promise<RunRecord> {
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : osReason(err);
     throw usageError(
-      `cannot read the run record ${path}: ${why}`,
+      `cannot read the run record ${shownPath(path)}: ${why}`,
       "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
     );
   }

@@ -4,6 +4,7 @@
  * signal. The signal listeners come first ({@link SignalRelay}), the child after.
  */
 import { GroupProbe, processGroupOf } from "./group_probe.ts";
+import { clipped } from "../errors.ts";
 
 /** Signals forwarded to the child (schedulers send TERM or USR1 before the kill). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
@@ -152,8 +153,12 @@ export async function supervise(
 /** Turn a spawn error into the shell's codes: 127 not found, 126 cannot execute. */
 export function spawnFailure(cmd: string, err: unknown): ChildOutcome {
   if (err instanceof Deno.errors.NotFound) {
-    return { started: false, code: 127, error: `command not found: ${cmd}` };
+    return { started: false, code: 127, error: `command not found: ${clipped(cmd)}` };
   }
   const why = err instanceof Error ? err.message.replace(/^Failed to spawn '[^']*': /, "") : "";
-  return { started: false, code: 126, error: `cannot execute ${cmd}: ${why || String(err)}` };
+  return {
+    started: false,
+    code: 126,
+    error: `cannot execute ${clipped(cmd)}: ${clipped(why || String(err), 200)}`,
+  };
 }

@@ -1,4 +1,5 @@
 /** `runprov verify`'s comparison: is this checkout exactly a run's code? Pure. */
+import { clipped, shownPath } from "../errors.ts";
 
 /** The code a run used, from its record or its tag. */
 export interface ExpectedCode {
@@ -27,7 +28,7 @@ export interface VerifyResult {
 }
 
 function listPaths(title: string, paths: string[]): string {
-  const shown = paths.slice(0, 20).map((p) => `    ${p}`);
+  const shown = paths.slice(0, 20).map((p) => `    ${shownPath(p)}`);
   if (paths.length > 20) shown.push(`    ... and ${paths.length - 20} more`);
   return [title, ...shown].join("\n");
 }
@@ -42,7 +43,9 @@ function listPaths(title: string, paths: string[]): string {
 export function compareCode(e: ExpectedCode, c: CurrentCode): VerifyResult {
   const d: string[] = [];
   if (e.sha !== c.sha) {
-    d.push(`commit differs: run ${e.runId} used ${e.sha}, checkout is at ${c.sha}`);
+    d.push(
+      `commit differs: run ${clipped(e.runId)} used ${clipped(e.sha)}, checkout is at ${c.sha}`,
+    );
   }
   if (e.dirty === false || e.dirty === null) {
     if (c.dirty) d.push(listPaths("extra changes (the run's tree was clean):", c.changed));

@@ -3,7 +3,7 @@
  * variables into the text a format prints (or refuses them).
  */
 import type { EnvVar, Format } from "./common.ts";
-import { usageError } from "../errors.ts";
+import { shown, usageError } from "../errors.ts";
 import { sh } from "./sh.ts";
 import { bash } from "./bash.ts";
 import { fish } from "./fish.ts";
@@ -36,7 +36,7 @@ export function formatNamed(name: string): Format {
   const f = Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
   if (!f) {
     throw usageError(
-      `unknown format ${JSON.stringify(name)}`,
+      `unknown format ${shown(name)}`,
       `use one of: ${FORMAT_NAMES.join(", ")}`,
     );
   }

@@ -2,7 +2,7 @@
  * Run tags, the pure part: settings, git's ref-name rules, the tag message and its
  * trailers. No git, no files.
  */
-import { usageError } from "../errors.ts";
+import { clipped, shown, usageError } from "../errors.ts";
 import { runIdProblem } from "../run/run_id.ts";
 
 /** Everything `tag`, `runs`, `show`, `verify` and `exec`'s tagging read from config. */
@@ -69,7 +69,7 @@ export function resolveTagSettings(config: TagConfig = {}): TagSettings {
   const problem = refNameProblem(`refs/tags/${s.prefix}x`);
   if (problem) {
     throw usageError(
-      `invalid tag prefix ${JSON.stringify(s.prefix)} (config tag.prefix): ${problem}`,
+      `invalid tag prefix ${shown(s.prefix)} (config tag.prefix): ${problem}`,
       'use a plain prefix such as "run/"',
     );
   }
@@ -105,10 +105,10 @@ export function refNameProblem(ref: string): string | null {
   if (ref.includes("@{")) return "it contains '@{'";
   // deno-lint-ignore no-control-regex
   const bad = /[\x00-\x20\x7f~^:?*[\\]/.exec(ref);
-  if (bad) return `it contains ${JSON.stringify(bad[0])}`;
+  if (bad) return `it contains ${shown(bad[0])}`;
   for (const c of ref.split("/")) {
-    if (c.startsWith(".")) return `component '${c}' starts with '.'`;
-    if (c.endsWith(".lock")) return `component '${c}' ends with '.lock'`;
+    if (c.startsWith(".")) return `component '${clipped(c)}' starts with '.'`;
+    if (c.endsWith(".lock")) return `component '${clipped(c)}' ends with '.lock'`;
   }
   if (!ref.includes("/")) return "it has only one level";
   return null;
@@ -166,7 +166,7 @@ export function checkTagRunId(runId: string, settings: TagSettings, source = "--
     refNameProblem(`refs/tags/${tagName(settings, runId)}`);
   if (problem) {
     throw usageError(
-      `invalid run id ${JSON.stringify(runId)} (${source}): ${problem}`,
+      `invalid run id ${shown(runId)} (${source}): ${problem}`,
       "run ids use letters, digits, '.', '_' and '-', starting with a letter or digit",
     );
   }

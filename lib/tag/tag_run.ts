@@ -4,7 +4,7 @@
  */
 import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "../git/client.ts";
 import { type RunRecord, serializeRecord } from "../run/record.ts";
-import { Exit, RunprovError, usageError } from "../errors.ts";
+import { Exit, RunprovError, shown, usageError } from "../errors.ts";
 import {
   checkSignable,
   checkTagRunId,
@@ -16,6 +16,7 @@ import {
 } from "./names.ts";
 import { tagMessage, tagName } from "./names.ts";
 import { sha256Hex } from "../run/history.ts";
+import { redactPageUrl, redactText, urlSecrets } from "../git/redact_url.ts";
 import { failureReason } from "../run/capture.ts";
 import type { Context } from "../io.ts";
 import { configFor } from "../run/session.ts";
@@ -32,7 +33,7 @@ export async function tagSettingsFor(ctx: Context, root: string | null): Promise
 export interface TagRunOptions {
   /** Time written as `Runprov-Created`. */
   now: Date;
-  /** Run URL (tracker page) for the message. */
+  /** Run URL (tracker page) for the message; its credentials are removed here. */
   url?: string | null;
   /**
    * Remote to push the tag to after creating it (by configured name). `undefined`: push
@@ -109,12 +110,12 @@ export async function tagRun(
   const name = tagName(settings, subject.runId);
   const namespace = TAG_NAMESPACES[settings.refs];
   const ref = namespace + name;
-  const shown = shownTag(ref);
+  const display = shownTag(ref);
   const sign = opts.sign ?? settings.sign;
   checkSignable(settings, sign);
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(subject.sha)) {
     throw usageError(
-      `run ${subject.runId} has no commit to tag (its git sha is ${JSON.stringify(subject.sha)})`,
+      `run ${subject.runId} has no commit to tag (its git sha is ${shown(subject.sha)})`,
       "the run was recorded without git; give the commit with --commit REV",
     );
   }
@@ -128,8 +129,9 @@ export async function tagRun(
   const remote = opts.push === undefined ? (settings.push ? settings.remote : null) : opts.push;
   let secrets: string[] = [];
   if (remote !== null) secrets = await checkRemote(git, remote);
+  // A tracker URL can carry a token like a remote URL can: it is redacted the same way.
   const message = tagMessage(subject, {
-    url: opts.url,
+    url: opts.url ? redactPageUrl(opts.url) : opts.url,
     now: opts.now,
     allowDirty: opts.allowDirty,
   });
@@ -141,7 +143,7 @@ export async function tagRun(
     try {
       made = await git.createTag(name, commit, message, sign, namespace);
     } catch (err) {
-      throw tagError(err, shown, sign);
+      throw tagError(err, display, sign);
     }
     existing = await git.tagInfo(name, [namespace]);
     if (made === "created") state = "created";
@@ -150,7 +152,7 @@ export async function tagRun(
   }
   if (state === null) {
     throw new RunprovError(
-      `cannot create tag ${shown}: its ref is locked (${ref}.lock exists: another ` +
+      `cannot create tag ${display}: its ref is locked (${ref}.lock exists: another ` +
         "git is writing it, or a git killed while writing it left the lock behind)",
       Exit.tag,
       `if no git is running in this repository, remove the lock and retry: ` +
@@ -158,7 +160,7 @@ export async function tagRun(
     );
   }
   const result: TagRunResult = {
-    tag: shown,
+    tag: display,
     ref,
     commit,
     state,
@@ -188,27 +190,13 @@ async function checkRemote(git: Git, remote: string): Promise<string[]> {
   if (!r) {
     const names = [...cfg.remotes.keys()];
     throw usageError(
-      `cannot push to ${JSON.stringify(redactedName(remote))}: no remote of that name`,
+      `cannot push to ${shown(redactText(remote, []))}: no remote of that name`,
       names.length
         ? `push to a configured remote by name: ${names.join(", ")}`
         : "add one with git remote add NAME URL (runprov pushes by remote name, never by URL)",
     );
   }
-  const secrets: string[] = [];
-  for (const url of [r.url, r.pushurl]) {
-    const m = url ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(url) : null;
-    if (m) {
-      secrets.push(m[1]);
-      for (const part of m[1].split(":")) if (part.length >= 6) secrets.push(part);
-    }
-    const q = url ? /[?#](.+)$/.exec(url) : null;
-    if (q) secrets.push(q[1]);
-  }
-  return secrets;
-}
-
-function redactedName(s: string): string {
-  return s.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s@]+@/g, "$1");
+  return [r.url, r.pushurl].flatMap((url) => url ? urlSecrets(url) : []);
 }
 
 function tagError(err: unknown, name: string, sign: boolean): unknown {

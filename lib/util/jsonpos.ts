@@ -1,13 +1,22 @@
 /**
  * Where a text stops being JSON (RFC 8259), as an offset: what `JSON.parse`'s messages do not
- * reliably say. Pure and small, so reading a record never loads a parser library.
+ * reliably say; and where it nests too deep for the parsers that recurse. Pure and small, so
+ * reading a record never loads a parser library.
  */
 
 const WS = new Set([" ", "\t", "\n", "\r"]);
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+/**
+ * Nesting deeper than this is refused when a record or configuration is read: runprov's
+ * own files nest a few levels, and parsers that recurse once per level (the JSONC parser,
+ * `JSON.stringify`, `structuredClone`) exhaust the stack long before 100,000.
+ */
+export const JSON_MAX_DEPTH = 100;
 
 /**
  * The offset of the first character that makes `text` invalid JSON, or null when it is
- * valid. The end of the text is reported as `text.length`.
+ * valid. The end of the text is reported as `text.length`. Iterative: any nesting depth.
  *
  * @example
  * jsonErrorOffset('{"a": x}'); // 6
@@ -15,94 +24,120 @@ const WS = new Set([" ", "\t", "\n", "\r"]);
  */
 export function jsonErrorOffset(text: string): number | null {
   let i = 0;
-  const fail = (at: number): never => {
-    throw at;
-  };
   const ws = () => {
     while (i < text.length && WS.has(text[i])) i++;
   };
-  const literal = (word: string) => {
-    for (const c of word) if (text[i++] !== c) fail(i - 1);
+  /** Each reader advances `i` past its token and returns true, or leaves `i` where it fails. */
+  const literal = (word: string): boolean => {
+    for (const c of word) {
+      if (text[i] !== c) return false;
+      i++;
+    }
+    return true;
   };
-  const string = () => {
+  const string = (): boolean => {
     i++; // opening quote
     while (true) {
-      if (i >= text.length) fail(i);
+      if (i >= text.length) return false;
       const c = text[i];
       if (c === '"') {
         i++;
-        return;
+        return true;
       }
-      if (c.charCodeAt(0) < 0x20) fail(i);
+      if (c.charCodeAt(0) < 0x20) return false;
       if (c === "\\") {
         const e = text[i + 1];
         if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail(i);
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return false;
           i += 6;
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else fail(i);
+        else return false;
       } else i++;
     }
   };
-  const number = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m || m[0] === "-") fail(i);
-    i += m![0].length;
+  const number = (): boolean => {
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (!m || m[0] === "-") return false;
+    i += m[0].length;
+    return true;
   };
-  const value = (): void => {
+  // The open containers, innermost last, and what comes next.
+  const open: ("{" | "[")[] = [];
+  let next: "value" | "key" | "after" = "value";
+  while (true) {
     ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
+    if (next === "value") {
+      const c = text[i];
+      if (c === "{" || c === "[") {
         i++;
-        return;
-      }
-      while (true) {
         ws();
-        if (text[i] !== '"') fail(i);
-        string();
-        ws();
-        if (text[i] !== ":") fail(i);
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") {
+        if (text[i] === (c === "{" ? "}" : "]")) {
           i++;
-          return;
-        } else fail(i);
+          next = "after";
+        } else {
+          open.push(c);
+          next = c === "{" ? "key" : "value";
+        }
+        continue;
       }
-    } else if (c === "[") {
-      i++;
+      let ok: boolean;
+      if (c === '"') ok = string();
+      else if (c === "t") ok = literal("true");
+      else if (c === "f") ok = literal("false");
+      else if (c === "n") ok = literal("null");
+      else if (c === "-" || (c >= "0" && c <= "9")) ok = number();
+      else ok = false;
+      if (!ok) return Math.min(i, text.length);
+      next = "after";
+    } else if (next === "key") {
+      if (text[i] !== '"' || !string()) return Math.min(i, text.length);
       ws();
-      if (text[i] === "]") {
+      if (text[i] !== ":") return Math.min(i, text.length);
+      i++;
+      next = "value";
+    } else {
+      const top = open[open.length - 1];
+      if (top === undefined) return i < text.length ? i : null;
+      if (text[i] === ",") {
         i++;
-        return;
-      }
-      while (true) {
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") {
-          i++;
-          return;
-        } else fail(i);
-      }
-    } else if (c === '"') string();
-    else if (c === "t") literal("true");
-    else if (c === "f") literal("false");
-    else if (c === "n") literal("null");
-    else if (c === "-" || (c >= "0" && c <= "9")) number();
-    else fail(i);
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : null;
-  } catch (at) {
-    if (typeof at === "number") return Math.min(at, text.length);
-    throw at;
+        next = top === "{" ? "key" : "value";
+      } else if (text[i] === (top === "{" ? "}" : "]")) {
+        i++;
+        open.pop();
+      } else return Math.min(i, text.length);
+    }
   }
+}
+
+/**
+ * The offset of the first `[` or `{` that opens level `max + 1` of `text` (outside strings
+ * and, with `comments`, outside JSONC comments), or null when it nests no deeper than `max`.
+ * Says nothing about whether the text is otherwise valid.
+ *
+ * @example
+ * jsonDepthOffset("[[[1]]]", 2); // 2
+ * jsonDepthOffset('{"a": "[[["}', 1); // null
+ */
+export function jsonDepthOffset(text: string, max: number, comments = false): number | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"' && text[i] !== "\n"; i++) {
+        if (text[i] === "\\") i++;
+      }
+    } else if (comments && c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (comments && c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      if (end < 0) return null;
+      i = end + 1;
+    } else if (c === "[" || c === "{") {
+      if (++depth > max) return i;
+    } else if (c === "]" || c === "}") {
+      if (depth > 0) depth--;
+    }
+  }
+  return null;
 }
