@@ -56,6 +56,10 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/doctor.ts")).doctor,
     summary: "check that runprov can work here (git, repository, records)",
   },
+  prune: {
+    load: async () => (await import("../commands/prune.ts")).prune,
+    summary: "remove unwanted run records (a dry run unless --yes)",
+  },
   completions: {
     load: async () => (await import("../commands/completions.ts")).completions,
     summary: "print a completion script for bash, zsh or fish",

@@ -1,9 +1,9 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
-import { isAbsolute, resolve } from "../util/paths.ts";
+import { dirname, isAbsolute, join, resolve } from "../util/paths.ts";
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { planRun, RUN_OPTIONS } from "../run/session.ts";
 import { discardRun, storeNewRun } from "../run/persist.ts";
-import { usageError } from "../errors.ts";
+import { shownPath, usageError } from "../errors.ts";
 import { FORMAT_NAMES, renderExports } from "../shell/index.ts";
 import {
   envVars,
@@ -140,7 +140,27 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
   } finally {
     await discardRun(planned);
   }
+  if (planned.path !== null && out === undefined) await noteRecordsOnce(ctx, planned.path);
   return 0;
+}
+
+/**
+ * Once per record directory (a marker file there remembers it): say that every `env`
+ * leaves a record, and how to have none or remove them. Typed at a terminal, `env` would
+ * otherwise fill the directory unnoticed.
+ */
+async function noteRecordsOnce(ctx: Context, recordFile: string): Promise<void> {
+  const marker = join(dirname(recordFile), ".env-note-shown");
+  try {
+    (await Deno.open(marker, { write: true, createNew: true })).close();
+  } catch {
+    return; // shown before (or the directory refuses the marker: stay quiet)
+  }
+  ctx.warn(
+    `note: recorded this run in ${shownPath(recordFile)}; every 'runprov env' records a run ` +
+      "('--no-record' records none; 'runprov prune' removes unwanted records). " +
+      "This note is shown once.",
+  );
 }
 
 /** The exports of a record in `format`, noting on stderr what Comet will not see here. */

@@ -841,6 +841,29 @@ export class Git {
     });
     return res.code === 0 ? text(res.stdout).trim() : null;
   }
+
+  /**
+   * Every ref under the given prefixes (`refs/runprov/runs/`), name and object id, in one
+   * `git for-each-ref` call.
+   */
+  async refsUnder(prefixes: readonly string[]): Promise<Map<string, string>> {
+    const res = await this.run([
+      "for-each-ref",
+      "--format=%(refname)%00%(objectname)",
+      ...prefixes,
+    ]);
+    const out = new Map<string, string>();
+    for (const line of text(res.stdout).split("\n")) {
+      const [name, oid] = line.split("\0");
+      if (name && oid) out.set(name, oid);
+    }
+    return out;
+  }
+
+  /** Delete `ref` if it still points at `oid` (compare-and-delete: a moved ref is kept). */
+  async deleteRef(ref: string, oid: string): Promise<void> {
+    await this.run(["update-ref", "-d", ref, oid]);
+  }
 }
 
 /** One tag from {@link Git.listTags}. */
