@@ -97,7 +97,7 @@ Deno.test("a corrupted index is reported as such: a warning under warn, exit 4 u
 Deno.test("a truncated index names the file git names", async () => {
   await withSandbox(async (sb) => {
     await Deno.writeFile(join(sb.dir, ".git/index"), new TextEncoder().encode("DIRC"));
-    const rec = JSON.parse((await sb.runprov(["stamp", "--out", "-", "-q"])).stdout);
+    const rec = JSON.parse((await sb.runprov(["-q", "stamp", "--out", "-"])).stdout);
     assertEquals(rec.git.reason_code, "bad-index");
     assertEquals(
       rec.git.reason,
@@ -129,7 +129,7 @@ Deno.test("a .git/config git cannot parse is named with its line, for capture, t
 Deno.test("a config value git status rejects is named with its file and line", async () => {
   await withSandbox(async (sb) => {
     await sb.git("config", "status.showUntrackedFiles", "bogus");
-    const r = await sb.runprov(["stamp", "--out", "-", "-q"]);
+    const r = await sb.runprov(["-q", "stamp", "--out", "-"]);
     assertEquals(r.code, 0, r.stderr);
     const rec = JSON.parse(r.stdout);
     assertEquals(rec.git.reason_code, "bad-config");

@@ -137,7 +137,7 @@ Deno.test("prune: --before and --since choose by age; bad values are exit 2 and 
   });
 });
 
-Deno.test("env: the first record in a repository comes with a one-time note naming prune", async () => {
+Deno.test("env: the first record in a record directory comes with a note naming prune", async () => {
   await withSandbox(async (sb) => {
     const first = await sb.runprov(["env"]);
     assertEquals(first.code, 0, first.stderr);

@@ -250,7 +250,7 @@ Deno.test('tag.refs "runprov": tag, runs, show, verify and tag --push work under
     await sb.git("tag", "-a", "v1.2.0", "-m", "release");
     await sb.git("push", "-q", "origin", "main", "v1.2.0");
     const head = (await sb.git("rev-parse", "HEAD")).trim();
-    assertEquals((await sb.runprov(["stamp", "--run-id", "m1", "-q"])).code, 0);
+    assertEquals((await sb.runprov(["-q", "stamp", "--run-id", "m1"])).code, 0);
 
     const tagged = await sb.runprov(["tag", "--run", "m1", "--push"]);
     assertEquals(tagged.code, 0, tagged.stderr);

@@ -1,5 +1,5 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
-import { dirname, isAbsolute, join, resolve } from "../util/paths.ts";
+import { dirname, isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { planRun, RUN_OPTIONS } from "../run/session.ts";
 import { discardRun, storeNewRun } from "../run/persist.ts";
@@ -145,21 +145,22 @@ export async function env(ctx: Context, args: string[]): Promise<number> {
 }
 
 /**
- * Once per record directory (a marker file there remembers it): say that every `env`
- * leaves a record, and how to have none or remove them. Typed at a terminal, `env` would
- * otherwise fill the directory unnoticed.
+ * With the first record in its directory: say that every `env` leaves a record, and how to
+ * have none or remove them (typed at a terminal, `env` would fill the directory unnoticed).
+ * Stops reading the directory at the second record, so a full one costs nothing.
  */
 async function noteRecordsOnce(ctx: Context, recordFile: string): Promise<void> {
-  const marker = join(dirname(recordFile), ".env-note-shown");
+  let records = 0;
   try {
-    (await Deno.open(marker, { write: true, createNew: true })).close();
+    for await (const e of Deno.readDir(dirname(recordFile))) {
+      if (e.name.endsWith(".json") && !e.name.startsWith(".") && ++records > 1) return;
+    }
   } catch {
-    return; // shown before (or the directory refuses the marker: stay quiet)
+    return;
   }
   ctx.warn(
     `note: recorded this run in ${shownPath(recordFile)}; every 'runprov env' records a run ` +
-      "('--no-record' records none; 'runprov prune' removes unwanted records). " +
-      "This note is shown once.",
+      "('--no-record' records none; 'runprov prune' removes unwanted records)",
   );
 }
 
