@@ -1,7 +1,7 @@
 /**
  * `deno task compile`: the pure build plan (targets, names, stamped build info, checksums) and
  * the script's failures as a user meets them. No test compiles a binary: that needs a real
- * denort, which this suite cannot assume (see README, "Building the binary").
+ * denort, which this suite cannot assume (see docs/install.md, "Building the binary").
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";

