@@ -1,6 +1,6 @@
 import { jsonPrintable, printable } from "./util/printable.ts";
 
-/** Exit codes of the public contract (DESIGN.md, "Exit codes"). */
+/** Exit codes of the public contract (docs/commands.md, "Exit codes"). */
 export const Exit = {
   ok: 0,
   internal: 1,
@@ -32,7 +32,10 @@ export class RunprovError extends Error {
   }
 }
 
-/** How many characters of a value an error message shows (README, "Malformed input"). */
+/**
+ * How many characters of a value an error message shows (see
+ * docs/reliability.md, "Malformed input").
+ */
 export const SHOWN_MAX = 80;
 
 /** How many characters of a path an error message shows (its start and its end). */

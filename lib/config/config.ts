@@ -151,7 +151,7 @@ export function parseConfig(text: string, file: string): { config: Config; setKe
     const { line, column } = lineColumn(text, offset);
     throw usageError(
       `${shownPath(file)}:${line}:${column}: ${what}`,
-      "fix the configuration file (keys and types: README 'Configuration', runprov.schema.json)",
+      "fix the configuration file (keys and types: docs/configuration.md, runprov.schema.json)",
     );
   };
   // The parser recurses once per level: a file nested deeper than any configuration would

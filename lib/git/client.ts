@@ -1,7 +1,8 @@
 /**
  * The only module that spawns git. Every call goes through {@link Git.run}, which applies
- * the hygiene in DESIGN.md: argv arrays only, `-c core.fsmonitor=false`, no optional locks,
- * a scrubbed environment, `LC_ALL=C`, no prompts, closed stdin and a time limit.
+ * the hygiene of docs/architecture.md, "How runprov talks to git": argv arrays only,
+ * `-c core.fsmonitor=false`, no optional locks, a scrubbed environment, `LC_ALL=C`, no
+ * prompts, closed stdin and a time limit.
  */
 import { parsePorcelainV2, type StatusReport } from "./porcelain.ts";
 import { redactText } from "./redact_url.ts";

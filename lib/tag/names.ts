@@ -34,7 +34,7 @@ export const TAG_NAMESPACES: Readonly<Record<TagRefs, string>> = {
   runprov: "refs/runprov/tags/",
 };
 
-/** The defaults of DESIGN.md. */
+/** The defaults of docs/configuration.md (`tag`, `dir`). */
 export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = {
   prefix: "run/",
   remote: "origin",
@@ -158,7 +158,7 @@ export function runTagPattern(name: string, runId: string): string {
 }
 
 /**
- * Check a run id for tagging: the run-id rules of DESIGN.md and git's ref rules for the
+ * Check a run id for tagging: the run-id rules of docs/record.md and git's ref rules for the
  * full tag ref. Throws a usage error (exit 2).
  */
 export function checkTagRunId(runId: string, settings: TagSettings, source = "--run"): string {

@@ -23,7 +23,7 @@ import { configFor } from "../run/session.ts";
 
 /**
  * The tag settings of a command invocation: `runprov.jsonc` keys `dir` and `tag` (found at
- * `root`, or `--config`/`RUNPROV_CONFIG`) over the defaults of DESIGN.md.
+ * `root`, or `--config`/`RUNPROV_CONFIG`) over the defaults of docs/configuration.md.
  */
 export async function tagSettingsFor(ctx: Context, root: string | null): Promise<TagSettings> {
   return resolveTagSettings((await configFor(ctx, root)).config);
