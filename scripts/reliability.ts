@@ -5,38 +5,27 @@
  * Sizes (env): RELIABILITY_LOAD_RUNS (64), RELIABILITY_LOAD_COMMITS (200),
  * RELIABILITY_SHARED_WRITERS (64), RELIABILITY_KILLS (200), RELIABILITY_TAG_KILLS (200),
  * RELIABILITY_RUN_TAGS (10000), RELIABILITY_RUN_RECORDS (1000), RELIABILITY_FUZZ_CASES (20000),
- * RELIABILITY_SHELL_VALUES (2000; RELIABILITY_SHELL_VALUES_FORKING 1000 for formats that fork
- * per value), RELIABILITY_SEED (8). The fault-condition and hostile-input tests run as they do in the
- * suite (test/faults_test.ts, test/hostile_test.ts) and are counted by test.
+ * RELIABILITY_SHELL_VALUES (2000 values per format, printed by runprov env and evaluated by
+ * every shell), RELIABILITY_SEED (8). The fault-condition and hostile-input tests run as they
+ * do in the suite (test/faults_test.ts, test/hostile_test.ts) and are counted by test. The
+ * scenarios live in testkit/ and take their sizes as parameters.
  */
 import { join } from "node:path";
 import { parsePorcelainV2 } from "../lib/git/porcelain.ts";
 import { redactText, redactUrl } from "../lib/git/redact_url.ts";
 import { renderExports } from "../lib/shell/index.ts";
-import {
-  type Figures,
-  figuresTable,
-  fuzzPorcelain,
-  fuzzQuoting,
-  fuzzRedaction,
-  killScenario,
-  knob,
-  loadScenario,
-  malformedScenario,
-  quotingShellScenario,
-  runsScaleScenario,
-  seedFromEnv,
-  sharedIdScenario,
-  tagKillScenario,
-} from "../test/reliability_helpers.ts";
-import { ROOT } from "../test/helpers.ts";
+import { type Figures, figuresTable } from "../testkit/figures.ts";
+import { knob, seedFromEnv } from "../testkit/knobs.ts";
+import { ROOT } from "../testkit/sandbox.ts";
+import { loadScenario, sharedIdScenario } from "../testkit/scenarios/load.ts";
+import { killScenario, tagKillScenario } from "../testkit/scenarios/kill.ts";
+import { runsScaleScenario } from "../testkit/scenarios/runs_scale.ts";
+import { fuzzPorcelain, fuzzQuoting, fuzzRedaction } from "../testkit/scenarios/fuzz.ts";
+import { quotingShellScenario } from "../testkit/scenarios/shell_fuzz.ts";
+import { malformedScenario } from "../testkit/scenarios/malformed.ts";
 
 const seed = seedFromEnv();
 const fuzzCases = knob("RELIABILITY_FUZZ_CASES", 20_000);
-// Full size for the shells that fork per value (sh's $(printf), tcsh's backquotes).
-if (!Deno.env.get("RELIABILITY_SHELL_VALUES_FORKING")) {
-  Deno.env.set("RELIABILITY_SHELL_VALUES_FORKING", "1000");
-}
 const rows: Figures[] = [];
 
 function report(f: Figures): void {
@@ -100,7 +89,7 @@ report(
 report(fuzzPorcelain(fuzzCases, seed, parsePorcelainV2));
 report(fuzzRedaction(fuzzCases, seed + 1, redactUrl, redactText));
 report(fuzzQuoting(fuzzCases, seed + 2, renderExports));
-report(await quotingShellScenario(seed + 3));
+report(await quotingShellScenario(knob("RELIABILITY_SHELL_VALUES", 2000), seed + 3));
 report(await malformedScenario());
 report(
   await testFiles(

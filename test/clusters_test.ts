@@ -6,7 +6,16 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { ROOT, run, runprovArgv, type RunResult, Sandbox } from "./helpers.ts";
+import {
+  NOT_ROOT,
+  ROOT,
+  run,
+  runprovArgv,
+  type RunResult,
+  Sandbox,
+  skipUnless,
+} from "./helpers.ts";
+import { type FakeGit, fakeGit } from "../testkit/fake_git.ts";
 
 const GUIDE = join(ROOT, "docs", "clusters.md");
 
@@ -198,33 +207,26 @@ if [ -n "$FAKE_PY_RUNPROV" ]; then runprov env > "$f.runprov" 2> "$f.runprov-err
 exit @{FAKE_PY_EXIT:-0}
 `;
 
-/** `git`, logging each call (argv) to $FAKE_GIT_LOG, then the real git. */
-function gitLogger(realGit: string): string {
-  return `#!/bin/sh\nprintf '%s\\n' "$*" >> "$FAKE_GIT_LOG"\nexec ${shq(realGit)} "$@"\n`;
-}
-
 /** A repository with a committed train.py and rank.sh, and a directory of fakes on PATH. */
 class Cluster {
   readonly bin: string;
-  readonly gitBin: string;
   readonly imageBin: string;
   readonly out: string;
   readonly jobs: string;
-  readonly gitLog: string;
+  /** The git on the cluster's PATH, logging each call. */
+  git!: FakeGit;
 
   private constructor(readonly sb: Sandbox) {
     this.bin = join(sb.base, "bin");
-    this.gitBin = join(sb.base, "gitbin");
     this.imageBin = join(sb.base, "imagebin");
     this.out = join(sb.base, "out");
     this.jobs = join(sb.base, "jobs");
-    this.gitLog = join(sb.base, "git.log");
   }
 
   static async create(): Promise<Cluster> {
     const sb = await Sandbox.create();
     const c = new Cluster(sb);
-    for (const d of [c.bin, c.gitBin, c.imageBin, c.out, c.jobs]) await Deno.mkdir(d);
+    for (const d of [c.bin, c.imageBin, c.out, c.jobs]) await Deno.mkdir(d);
     const argv = runprovArgv();
     const fakes: Record<string, string> = {
       runprov: `#!/bin/sh\nexec ${argv.map(shq).join(" ")} "$@"\n`,
@@ -238,16 +240,14 @@ class Cluster {
     for (const [name, text] of Object.entries(fakes)) {
       await Deno.writeTextFile(join(c.bin, name), text, { mode: 0o755 });
     }
-    const realGit = (await run("sh", ["-c", "command -v git"])).stdout.trim();
-    await Deno.writeTextFile(join(c.gitBin, "git"), gitLogger(realGit), { mode: 0o755 });
+    c.git = await fakeGit(sb.base);
     // What an image without git has: the shell tools the scripts use, and no git.
     for (const tool of ["sh", "bash", "env", "cat", "head", "printf"]) {
       const path = (await run("sh", ["-c", `command -v ${tool}`])).stdout.trim();
       if (path.startsWith("/")) await Deno.symlink(path, join(c.imageBin, tool));
     }
-    sb.env.PATH = `${c.bin}:${c.gitBin}:${sb.env.PATH}`;
+    sb.env.PATH = `${c.bin}:${c.git.path(sb.env.PATH)}`;
     sb.env.FAKE_OUT = c.out;
-    sb.env.FAKE_GIT_LOG = c.gitLog;
     sb.env.FAKE_IMAGE_PATH = `${c.bin}:${c.imageBin}`;
     await sb.write("train.py", "print('training')\n");
     await sb.write("rank.sh", block("rank-from", sb.dir));
@@ -312,9 +312,9 @@ class Cluster {
 
   /** git processes started so far (argv lines), then forget them. */
   async gitCalls(): Promise<string[]> {
-    const text = await Deno.readTextFile(this.gitLog).catch(() => "");
-    await Deno.remove(this.gitLog).catch(() => {});
-    return text.split("\n").filter((l) => l !== "");
+    const calls = await this.git.calls();
+    await this.git.reset();
+    return calls;
   }
 
   cleanup(): Promise<void> {
@@ -684,11 +684,11 @@ Deno.test("clusters: runprov doctor on a node sees the repository and the SLURM 
   });
 });
 
-const isRoot = Deno.uid() === 0;
-
 Deno.test({
-  name: "clusters: a checkout owned by another user works after doctor's safe.directory command",
-  ignore: !isRoot,
+  ...skipUnless(
+    NOT_ROOT,
+    "clusters: a checkout owned by another user works after doctor's safe.directory command",
+  ),
   fn: async () => {
     await withCluster(async (c) => {
       await run("chown", ["-R", "4242:4242", c.repo]);

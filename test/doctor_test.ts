@@ -1,7 +1,7 @@
 /** `runprov doctor` and `runprov --version`: what a node operator sees before a run. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { ROOT, run, Sandbox, withSandbox } from "./helpers.ts";
+import { NOT_ROOT, ROOT, run, Sandbox, skipUnless, withSandbox } from "./helpers.ts";
 import {
   doctorExitCode,
   type DoctorReport,
@@ -247,8 +247,10 @@ Deno.test("doctor: -C points it at another directory; bad options are exit 2", a
 });
 
 Deno.test({
-  name: "doctor: a checkout owned by another user is exit 4 with the exact safe.directory fix",
-  ignore: Deno.uid() !== 0,
+  ...skipUnless(
+    NOT_ROOT,
+    "doctor: a checkout owned by another user is exit 4 with the exact safe.directory fix",
+  ),
   fn: async () => {
     await withSandbox(async (sb) => {
       const chown = await run("chown", ["-R", "4242:4242", sb.dir]);

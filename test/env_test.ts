@@ -5,9 +5,9 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { run, Sandbox, withSandbox } from "./helpers.ts";
-import { CI, HOSTILE, requireShell, which } from "./hostile.ts";
-import { redactUrl } from "../lib/git/redact_url.ts";
+import { run, Sandbox, withSandbox, withTool } from "./helpers.ts";
+import { HOSTILE } from "../testkit/hostile.ts";
+import { withFakeGit } from "../testkit/fake_git.ts";
 
 const NAMES = [
   "RUNPROV_RUN_ID",
@@ -51,9 +51,6 @@ async function evalIn(
   }
 }
 
-/** dash (the sh of `eval $(runprov env)` on Debian); outside CI plain sh stands in if missing. */
-const DASH = which("dash") ?? (CI ? requireShell("dash") : "sh");
-
 const dashUnquoted = (f: string) => `eval $(cat '${f}')`;
 const bashQuotedFailglob = (f: string) => `shopt -s failglob; eval "$(cat '${f}')"`;
 
@@ -61,51 +58,43 @@ function pick(env: Record<string, string>, names = NAMES): Record<string, string
   return Object.fromEntries(names.map((n) => [n, env[n]]));
 }
 
-/** The exports a record should give, computed from the record itself. */
-interface Rec {
-  run_id: string;
-  git: {
-    available: boolean;
-    sha: string;
-    sha_short: string;
-    describe: string | null;
-    branch: string | null;
-    dirty: boolean;
-    remote_url: string | null;
-  };
+/** HEAD's commit and its abbreviation, from git itself (the oracle, not runprov's record). */
+async function headOf(sb: Sandbox, dir = sb.dir): Promise<{ sha: string; short: string }> {
+  const sha = (await sb.gitIn(dir, "rev-parse", "HEAD")).trim();
+  const short = (await sb.gitIn(dir, "rev-parse", "--short", "HEAD")).trim();
+  return { sha, short };
 }
 
-function expected(rec: Rec, file: string): Record<string, string> {
-  const g = rec.git;
-  return {
-    RUNPROV_RUN_ID: rec.run_id,
-    RUNPROV_GIT_SHA: g.available ? g.sha : "unknown",
-    RUNPROV_GIT_SHA_SHORT: g.available ? g.sha_short : "unknown",
-    RUNPROV_GIT_DESCRIBE: g.describe ?? "",
-    RUNPROV_GIT_BRANCH: g.branch ?? "",
-    RUNPROV_GIT_DIRTY: g.dirty ? "true" : "false",
-    RUNPROV_GIT_REMOTE_URL: g.remote_url ?? "",
-    RUNPROV_FILE: file,
-  };
-}
-
-Deno.test("env: eval $(runprov env) exports the run's facts and stores the record", async () => {
-  await withSandbox(async (sb) => {
-    await sb.git("remote", "add", "origin", "https://user:tok@example.com/org/proj.git");
-    await sb.git("tag", "v1.0");
-    const r = await sb.runprov(["env", "--run-id", "exp-1"]);
-    assertEquals(r.code, 0, r.stderr);
-    assertEquals(r.stdout.split("\n").length, 2, "one line");
-    const file = join(await Deno.realPath(sb.dir), ".runprov", "runs", "exp-1.json");
-    const rec = JSON.parse(await Deno.readTextFile(file));
-    const env = await evalIn([DASH, "-c"], dashUnquoted, r.stdout, sb.dir);
-    assertEquals(pick(env), expected(rec, file));
-    assertEquals(env.RUNPROV_GIT_DESCRIBE, "v1.0");
-    assertEquals(env.RUNPROV_GIT_BRANCH, "main");
-    assertEquals(env.RUNPROV_GIT_REMOTE_URL, "https://example.com/org/proj.git");
-    assertMatch(env.RUNPROV_GIT_SHA, /^[0-9a-f]{40}$/);
-  });
-});
+Deno.test(
+  withTool(
+    "dash",
+    "env: eval $(runprov env) exports the run's facts and stores the record",
+    async (dash) => {
+      await withSandbox(async (sb) => {
+        await sb.git("remote", "add", "origin", "https://user:tok@example.com/org/proj.git");
+        await sb.git("tag", "v1.0");
+        const r = await sb.runprov(["env", "--run-id", "exp-1"]);
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(r.stdout.split("\n").length, 2, "one line");
+        const file = join(await Deno.realPath(sb.dir), ".runprov", "runs", "exp-1.json");
+        const env = await evalIn([dash, "-c"], dashUnquoted, r.stdout, sb.dir);
+        const head = await headOf(sb);
+        assertEquals(pick(env), {
+          RUNPROV_RUN_ID: "exp-1",
+          RUNPROV_GIT_SHA: head.sha,
+          RUNPROV_GIT_SHA_SHORT: head.short,
+          RUNPROV_GIT_DESCRIBE: "v1.0",
+          RUNPROV_GIT_BRANCH: "main",
+          RUNPROV_GIT_DIRTY: "false",
+          RUNPROV_GIT_REMOTE_URL: "https://example.com/org/proj.git",
+          RUNPROV_FILE: file,
+        });
+        const rec = JSON.parse(await Deno.readTextFile(file));
+        assertEquals([rec.run_id, rec.git.sha], ["exp-1", head.sha], "the record is stored");
+      });
+    },
+  ),
+);
 
 Deno.test("env --no-record: RUNPROV_FILE is empty and no record is written", async () => {
   await withSandbox(async (sb) => {
@@ -121,45 +110,42 @@ Deno.test("env --no-record: RUNPROV_FILE is empty and no record is written", asy
   });
 });
 
-/** A PATH whose only git fails loudly and leaves a marker, to prove git is never run. */
-async function gitTrap(sb: Sandbox): Promise<{ path: string; marker: string }> {
-  const bin = join(sb.base, "trapbin");
-  const marker = join(sb.base, "git-was-called");
-  await Deno.mkdir(bin);
-  await Deno.writeTextFile(
-    join(bin, "git"),
-    `#!/bin/sh\necho "git must not run: $*" >&2\ntouch '${marker}'\nexit 97\n`,
-  );
-  await Deno.chmod(join(bin, "git"), 0o755);
-  return { path: bin, marker };
-}
-
 Deno.test("env --from FILE prints a stored record's exports without running git", async () => {
   await withSandbox(async (sb) => {
     await sb.git("remote", "add", "origin", "git@example.com:org/proj.git");
     const rec = await sb.json(["stamp", "--run-id", "launch", "--out", "../rec.json"]);
-    const { path, marker } = await gitTrap(sb);
-    const abs = join(await Deno.realPath(sb.base), "rec.json");
-    // From a directory that is not a repository, with a relative path.
-    const r = await sb.runprov(["env", "--from", "../rec.json", "--tracker", "wandb"], {
-      cwd: sb.home,
-      env: { PATH: path },
+    const head = await headOf(sb);
+    await withFakeGit(sb.base, "refuse", async (git) => {
+      const abs = join(await Deno.realPath(sb.base), "rec.json");
+      // From a directory that is not a repository, with a relative path.
+      const r = await sb.runprov(["env", "--from", "../rec.json", "--tracker", "wandb"], {
+        cwd: sb.home,
+        env: { PATH: git.path(sb.env.PATH) },
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const env = await evalIn(["bash", "-c"], bashQuotedFailglob, r.stdout, sb.home);
+      assertEquals(pick(env), {
+        RUNPROV_RUN_ID: "launch",
+        RUNPROV_GIT_SHA: head.sha,
+        RUNPROV_GIT_SHA_SHORT: head.short,
+        RUNPROV_GIT_DESCRIBE: head.short,
+        RUNPROV_GIT_BRANCH: "main",
+        RUNPROV_GIT_DIRTY: "false",
+        RUNPROV_GIT_REMOTE_URL: "git@example.com:org/proj.git",
+        RUNPROV_FILE: join(sb.base, "rec.json"),
+      }, "RUNPROV_FILE is absolute");
+      assertEquals(await Deno.realPath(env.RUNPROV_FILE), abs);
+      assertEquals(env.WANDB_GIT_COMMIT, rec.git.sha);
+      assertEquals(env.WANDB_GIT_REMOTE_URL, "git@example.com:org/proj.git");
+      // RUNPROV_FROM does the same.
+      const r2 = await sb.runprov(["env", "--format", "json"], {
+        cwd: sb.home,
+        env: { PATH: git.path(sb.env.PATH), RUNPROV_FROM: join(sb.base, "rec.json") },
+      });
+      assertEquals(r2.code, 0, r2.stderr);
+      assertEquals(JSON.parse(r2.stdout).RUNPROV_RUN_ID, "launch");
+      assertEquals(await git.calls(), [], "git ran");
     });
-    assertEquals(r.code, 0, r.stderr);
-    assertEquals(await Deno.stat(marker).then(() => true, () => false), false, "git ran");
-    const env = await evalIn(["bash", "-c"], bashQuotedFailglob, r.stdout, sb.home);
-    assertEquals(pick(env), expected(rec, join(sb.base, "rec.json")), "RUNPROV_FILE is absolute");
-    assertEquals(await Deno.realPath(env.RUNPROV_FILE), abs);
-    assertEquals(env.WANDB_GIT_COMMIT, rec.git.sha);
-    assertEquals(env.WANDB_GIT_REMOTE_URL, "git@example.com:org/proj.git");
-    // RUNPROV_FROM does the same.
-    const r2 = await sb.runprov(["env", "--format", "json"], {
-      cwd: sb.home,
-      env: { PATH: path, RUNPROV_FROM: join(sb.base, "rec.json") },
-    });
-    assertEquals(r2.code, 0, r2.stderr);
-    assertEquals(JSON.parse(r2.stdout).RUNPROV_RUN_ID, "launch");
-    assertEquals(await Deno.stat(marker).then(() => true, () => false), false, "git ran");
   });
 });
 
@@ -184,16 +170,18 @@ Deno.test("env --from: a missing or foreign file, or capture flags with it, are 
 
 Deno.test("env --unset removes every variable, including the trackers', without git", async () => {
   await withSandbox(async (sb) => {
-    const { path, marker } = await gitTrap(sb);
-    const r = await sb.runprov(["env", "--unset", "--tracker", "mlflow"], {
-      env: { PATH: path },
+    const r = await withFakeGit(sb.base, "refuse", async (git) => {
+      const r = await sb.runprov(["env", "--unset", "--tracker", "mlflow"], {
+        env: { PATH: git.path(sb.env.PATH) },
+      });
+      assertEquals(await git.calls(), [], "git ran");
+      return r;
     });
     assertEquals(r.code, 0, r.stderr);
     assertEquals(
       r.stdout,
       [...NAMES, "MLFLOW_RUN_CONTEXT"].map((n) => `unset ${n};`).join(" ") + "\n",
     );
-    assertEquals(await Deno.stat(marker).then(() => true, () => false), false, "git ran");
     const set = await sb.runprov(["env", "--no-record", "--tracker", "mlflow"]);
     assertEquals(set.code, 0, set.stderr);
     const unsetFile = join(sb.base, "unset.sh");
@@ -279,45 +267,51 @@ Deno.test("env: outside a repository the trackers get no commit, never 'unknown'
   }, { git: false });
 });
 
-Deno.test("env: a value the format cannot carry is exit 2 naming it, with nothing printed or stored", async () => {
-  await withSandbox(async (sb) => {
-    // Invalid UTF-8 in a branch name: refused by every format.
-    const r0 = await run("sh", ["-c", `git checkout -q -b "$(printf 'bad\\377')"`], {
-      cwd: sb.dir,
-      env: sb.env,
-    });
-    assertEquals(r0.code, 0, r0.stderr);
-    for (const f of ["sh", "json"]) {
-      const r = await sb.runprov(["env", "--format", f]);
-      assertEquals(r.code, 2, r.stderr);
-      assertEquals(r.stdout, "");
-      assertMatch(r.stderr, /cannot print RUNPROV_GIT_BRANCH .*not valid UTF-8/);
-    }
-    assertEquals(
-      await Deno.stat(join(sb.dir, ".runprov", "runs")).then(
-        async (s) =>
-          s.isDirectory &&
-          (await Array.fromAsync(Deno.readDir(join(sb.dir, ".runprov", "runs")))).length,
-        () => 0,
-      ),
-      0,
-      "no record written",
-    );
-    // A newline in the remote URL: sh carries it, tcsh and dotenv refuse.
-    await sb.git("checkout", "-q", "main");
-    await sb.git("config", "remote.origin.url", "https://example.com/a\nb.git");
-    const sh = await sb.runprov(["env", "--no-record"]);
-    assertEquals(sh.code, 0, sh.stderr);
-    const env = await evalIn([DASH, "-c"], dashUnquoted, sh.stdout, sb.dir);
-    assertEquals(env.RUNPROV_GIT_REMOTE_URL, "https://example.com/a\nb.git");
-    for (const f of ["tcsh", "dotenv"]) {
-      const r = await sb.runprov(["env", "--no-record", "--format", f]);
-      assertEquals(r.code, 2, r.stderr);
-      assertEquals(r.stdout, "");
-      assertMatch(r.stderr, new RegExp(`cannot print RUNPROV_GIT_REMOTE_URL as ${f}`));
-    }
-  });
-});
+Deno.test(
+  withTool(
+    "dash",
+    "env: a value the format cannot carry is exit 2 naming it, with nothing printed or stored",
+    async (dash) => {
+      await withSandbox(async (sb) => {
+        // Invalid UTF-8 in a branch name: refused by every format.
+        const r0 = await run("sh", ["-c", `git checkout -q -b "$(printf 'bad\\377')"`], {
+          cwd: sb.dir,
+          env: sb.env,
+        });
+        assertEquals(r0.code, 0, r0.stderr);
+        for (const f of ["sh", "json"]) {
+          const r = await sb.runprov(["env", "--format", f]);
+          assertEquals(r.code, 2, r.stderr);
+          assertEquals(r.stdout, "");
+          assertMatch(r.stderr, /cannot print RUNPROV_GIT_BRANCH .*not valid UTF-8/);
+        }
+        assertEquals(
+          await Deno.stat(join(sb.dir, ".runprov", "runs")).then(
+            async (s) =>
+              s.isDirectory &&
+              (await Array.fromAsync(Deno.readDir(join(sb.dir, ".runprov", "runs")))).length,
+            () => 0,
+          ),
+          0,
+          "no record written",
+        );
+        // A newline in the remote URL: sh carries it, tcsh and dotenv refuse.
+        await sb.git("checkout", "-q", "main");
+        await sb.git("config", "remote.origin.url", "https://example.com/a\nb.git");
+        const sh = await sb.runprov(["env", "--no-record"]);
+        assertEquals(sh.code, 0, sh.stderr);
+        const env = await evalIn([dash, "-c"], dashUnquoted, sh.stdout, sb.dir);
+        assertEquals(env.RUNPROV_GIT_REMOTE_URL, "https://example.com/a\nb.git");
+        for (const f of ["tcsh", "dotenv"]) {
+          const r = await sb.runprov(["env", "--no-record", "--format", f]);
+          assertEquals(r.code, 2, r.stderr);
+          assertEquals(r.stdout, "");
+          assertMatch(r.stderr, new RegExp(`cannot print RUNPROV_GIT_REMOTE_URL as ${f}`));
+        }
+      });
+    },
+  ),
+);
 
 Deno.test("env: strict policy on a dirty tree is exit 3 with nothing on stdout", async () => {
   await withSandbox(async (sb) => {
@@ -345,9 +339,14 @@ interface Carried {
  * also take a leading '-'), the only tag, origin's URL and part of the repository's
  * directory name, then check `runprov env`'s output evaluated by dash and bash.
  */
-async function carryThroughGit(values: [number, string][], carried: Carried): Promise<void> {
+async function carryThroughGit(
+  dash: string,
+  values: [number, string][],
+  carried: Carried,
+): Promise<void> {
   await withSandbox(async (sb) => {
     await sb.git("remote", "add", "origin", "https://example.com/x.git");
+    const head = await headOf(sb);
     let dir = sb.dir;
     for (const [i, v] of values) {
       await sb.gitIn(dir, "symbolic-ref", "HEAD", "refs/heads/main");
@@ -372,13 +371,25 @@ async function carryThroughGit(values: [number, string][], carried: Carried): Pr
       assertEquals(r.code, 0, `${JSON.stringify(v)}: ${r.stderr}`);
       const file = join(await Deno.realPath(dir), ".runprov", "runs", `h${i}.json`);
       const rec = JSON.parse(await Deno.readTextFile(file));
-      assertEquals(rec.git.branch, branch);
-      if (tagged) assertEquals(rec.git.describe, v);
-      assertEquals(rec.git.remote_url, v === "" ? null : redactUrl(v));
-      for (const shell of [[DASH, "-c"], ["bash", "-c"]]) {
-        const script = shell[0] === DASH ? dashUnquoted : bashQuotedFailglob;
-        const env = await evalIn(shell, script, r.stdout, dir);
-        assertEquals(pick(env), expected(rec, file), `${shell[0]}: ${JSON.stringify(v)}`);
+      // No value of the corpus looks like a URL with credentials: each is recorded as set.
+      const want = {
+        RUNPROV_RUN_ID: `h${i}`,
+        RUNPROV_GIT_SHA: head.sha,
+        RUNPROV_GIT_SHA_SHORT: head.short,
+        RUNPROV_GIT_DESCRIBE: tagged ? v : head.short,
+        RUNPROV_GIT_BRANCH: branch,
+        RUNPROV_GIT_DIRTY: "false",
+        RUNPROV_GIT_REMOTE_URL: v,
+        RUNPROV_FILE: file,
+      };
+      assertEquals(
+        [rec.git.branch, rec.git.describe, rec.git.remote_url],
+        [branch, want.RUNPROV_GIT_DESCRIBE, v === "" ? null : v],
+      );
+      for (const shell of [dash, "bash"]) {
+        const script = shell === dash ? dashUnquoted : bashQuotedFailglob;
+        const env = await evalIn([shell, "-c"], script, r.stdout, dir);
+        assertEquals(pick(env), want, `${shell}: ${JSON.stringify(v)}`);
       }
       carried.branch += branch === v ? 1 : 0;
       carried.tag += tagged ? 1 : 0;
@@ -390,15 +401,26 @@ async function carryThroughGit(values: [number, string][], carried: Carried): Pr
   });
 }
 
-Deno.test("env: hostile branch names, tags, remote URLs and repo paths survive eval $(runprov env)", async () => {
-  const carried: Carried = { branch: 0, tag: 0, url: 0, dir: 0 };
-  const indexed = [...HOSTILE.entries()];
-  // Three sandboxes side by side: every value still goes through every role.
-  await Promise.all(
-    [0, 1, 2].map((k) => carryThroughGit(indexed.filter(([i]) => i % 3 === k), carried)),
-  );
-  // git accepts many of these as names; make sure the test exercised them.
-  assertEquals(carried.url, HOSTILE.length);
-  assert(carried.branch >= 30 && carried.tag >= 30 && carried.dir >= 40, JSON.stringify(carried));
-  if (Deno.env.get("RUNPROV_TEST_VERBOSE")) console.log("carried through git:", carried);
-});
+Deno.test(
+  withTool(
+    "dash",
+    "env: hostile branch names, tags, remote URLs and repo paths survive eval $(runprov env)",
+    async (dash) => {
+      const carried: Carried = { branch: 0, tag: 0, url: 0, dir: 0 };
+      const indexed = [...HOSTILE.entries()];
+      // Three sandboxes side by side: every value still goes through every role.
+      await Promise.all(
+        [0, 1, 2].map((k) => carryThroughGit(dash, indexed.filter(([i]) => i % 3 === k), carried)),
+      );
+      // git accepts many of these as names; make sure the test exercised them.
+      assertEquals(carried.url, HOSTILE.length);
+      assert(
+        carried.branch >= 30 && carried.tag >= 30 && carried.dir >= 40,
+        JSON.stringify(carried),
+      );
+      if (Deno.env.get("RUNPROV_TEST_VERBOSE")) {
+        console.log("carried through git:", carried);
+      }
+    },
+  ),
+);

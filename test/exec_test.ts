@@ -2,8 +2,6 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { run, runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
-import { splitExecArgs } from "../lib/commands/exec.ts";
-import { exportVars } from "../lib/exports/variables.ts";
 
 async function onlyRecord(sb: Sandbox) {
   const dir = join(sb.dir, ".runprov/runs");
@@ -26,21 +24,27 @@ async function waitFor(path: string, ms = 15000): Promise<void> {
   throw new Error(`timed out waiting for ${path}`);
 }
 
-Deno.test("exec: arguments split at -- or at the first word that is not an option", () => {
-  assertEquals(splitExecArgs(["--strict", "--", "python", "-u", "t.py"]), {
-    own: ["--strict"],
-    command: ["python", "-u", "t.py"],
-  });
-  assertEquals(splitExecArgs(["--run-id", "x", "python", "t.py", "--lr", "1"]), {
-    own: ["--run-id", "x"],
-    command: ["python", "t.py", "--lr", "1"],
-  });
-  assertEquals(splitExecArgs(["--", "--", "x"]), { own: [], command: ["--", "x"] });
-  assertEquals(splitExecArgs(["--strict"]), { own: ["--strict"], command: [] });
-  // A `--` inside CMD is CMD's: it does not pull the words before it into runprov's options.
-  assertEquals(splitExecArgs(["--strict", "torchrun", "t.py", "--", "--lr", "1"]), {
-    own: ["--strict"],
-    command: ["torchrun", "t.py", "--", "--lr", "1"],
+Deno.test("exec: arguments split at -- or at the first word that is not an option", async () => {
+  await withSandbox(async (sb) => {
+    // The child prints the arguments it got, one per line; the record keeps the same argv.
+    const show = ["sh", "-c", 'printf "%s\\n" "$0" "$@"'];
+    const cases: [string[], string[]][] = [
+      [["--run-id", "s1", "--", ...show, "-u", "t.py"], [...show, "-u", "t.py"]],
+      [["--run-id", "s2", ...show, "t.py", "--lr", "1"], [...show, "t.py", "--lr", "1"]],
+      [["--run-id", "s3", "--", "--", "x"], ["--", "x"]],
+    ];
+    for (const [args, argv] of cases) {
+      const r = await sb.runprov(["exec", ...args]);
+      const id = args[1];
+      const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, `.runprov/runs/${id}.json`)));
+      assertEquals(rec.command.argv, argv, id);
+      if (argv[0] === "sh") {
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(r.stdout, argv.slice(3).join("\n") + "\n", id);
+      } else {
+        assertEquals(r.code, 127, `${id}: a command named "--" is not found`);
+      }
+    }
   });
 });
 
@@ -261,13 +265,23 @@ Deno.test("exec: the child sees exactly the record's RUNPROV_* exports", async (
       "--",
       "sh",
       "-c",
-      "env | grep '^RUNPROV_' | sort",
+      // RUNPROV_BIN is the test harness's own (inherited like any other variable).
+      "env | grep '^RUNPROV_' | grep -v '^RUNPROV_BIN=' | sort",
     ]);
     assertEquals(r.code, 0, r.stderr);
-    const path = join(sb.dir, ".runprov/runs/envcheck.json");
-    const rec = JSON.parse(await Deno.readTextFile(path));
-    const want = exportVars(rec, path).map(([k, v]) => `${k}=${v}`).sort();
-    assertEquals(r.stdout.trim().split("\n"), want);
+    const sha = (await sb.git("rev-parse", "HEAD")).trim();
+    const short = (await sb.git("rev-parse", "--short", "HEAD")).trim();
+    const file = join(await Deno.realPath(sb.dir), ".runprov/runs/envcheck.json");
+    assertEquals(r.stdout.trim().split("\n"), [
+      `RUNPROV_FILE=${file}`,
+      `RUNPROV_GIT_BRANCH=main`,
+      `RUNPROV_GIT_DESCRIBE=${short}`,
+      `RUNPROV_GIT_DIRTY=false`,
+      `RUNPROV_GIT_REMOTE_URL=https://example.com/o/r.git`,
+      `RUNPROV_GIT_SHA=${sha}`,
+      `RUNPROV_GIT_SHA_SHORT=${short}`,
+      `RUNPROV_RUN_ID=envcheck`,
+    ]);
     assert(!r.stdout.includes("tok"));
   });
 });
@@ -293,8 +307,25 @@ Deno.test("exec: an exec inside a run reuses its id and leaves its record alone"
   });
 });
 
+/** Read `stream` until a whole line has arrived; returns that line and releases the stream. */
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before a line: ${JSON.stringify(text)}`);
+      text += new TextDecoder().decode(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return text.slice(0, text.indexOf("\n"));
+}
+
 Deno.test("exec: SIGKILL of runprov leaves a valid record that still says running", async () => {
   await withSandbox(async (sb) => {
+    // The child says it started (its pid on stdout) and then waits for as long as it takes.
     const child = sb.spawnRunprov([
       "exec",
       "--run-id",
@@ -302,11 +333,15 @@ Deno.test("exec: SIGKILL of runprov leaves a valid record that still says runnin
       "--",
       "sh",
       "-c",
-      "touch ready; sleep 2",
+      'echo "$$"; exec sleep 600',
     ]);
-    await waitFor(join(sb.dir, "ready"));
+    const orphan = Number(await firstLine(child.stdout));
     child.kill("SIGKILL");
-    await child.output();
+    assertEquals((await child.status).signal, "SIGKILL");
+    // Its child outlives it, holding the pipes: end it, then the streams close.
+    Deno.kill(orphan, "SIGKILL");
+    await child.stdout.cancel();
+    await child.stderr.cancel();
     const rec = JSON.parse(await Deno.readTextFile(join(sb.dir, ".runprov/runs/killed.json")));
     assertEquals(rec.status, "running");
     assertEquals(typeof rec.command.supervisor_pid, "number");

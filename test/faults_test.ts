@@ -1,41 +1,61 @@
 /**
  * Faults (issue 8): SIGKILL at random moments, a record directory that cannot be written
  * (read-only, full, a directory where the file goes, `.runprov` a file), and a git that
- * hangs. Mount-based cases need root; they skip with the reason, except under CI=true.
+ * hangs. Mount-based cases need root and a working `mount -t tmpfs`; elsewhere they are
+ * skipped with the reason in their names.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import {
-  bytesOf,
-  GIT_HANG_COMMANDS,
-  killScenario,
-  knob,
-  mountTmpfs,
-  mountUnavailable,
-  runsDir,
-  seedFromEnv,
-  slowGitPath,
-  stackLines,
-  tagKillScenario,
-  tempFiles,
-  WRITE_FAULT_COMMANDS,
-} from "./reliability_helpers.ts";
-import { run, type Sandbox, withSandbox } from "./helpers.ts";
+import { run, type Sandbox, skipUnless, withSandbox } from "./helpers.ts";
 import { removeStaleTemps } from "../lib/run/store.ts";
+import { knob, seedFromEnv } from "../testkit/knobs.ts";
+import { killScenario, tagKillScenario } from "../testkit/scenarios/kill.ts";
+import { runsDir, stackLines, tempFiles } from "../testkit/records.ts";
+import { GIT_HANG_COMMANDS, WRITE_FAULT_COMMANDS } from "../testkit/commands.ts";
+import { withFakeGit } from "../testkit/fake_git.ts";
+
+/** Why mounts cannot be used here (not root, mount refused), or null when they can. */
+async function mountUnavailable(): Promise<string | null> {
+  if (Deno.uid() !== 0) return "needs root, to mount a tmpfs";
+  const dir = await Deno.makeTempDir({ prefix: "runprov-mnt-probe-" });
+  try {
+    const r = await run("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir]);
+    if (r.code !== 0) return `mount -t tmpfs failed: ${r.stderr.trim()}`;
+    await run("umount", [dir]);
+    return null;
+  } catch (err) {
+    return `mount is not available: ${(err as Error).message}`;
+  } finally {
+    await Deno.remove(dir).catch(() => {});
+  }
+}
+
+/** Mount a tmpfs at `dir` with `options` (e.g. `size=16k`); returns its unmount. */
+async function mountTmpfs(dir: string, options: string): Promise<() => Promise<void>> {
+  await Deno.mkdir(dir, { recursive: true });
+  const r = await run("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir]);
+  if (r.code !== 0) throw new Error(`mount tmpfs at ${dir}: ${r.stderr}`);
+  return async () => {
+    await run("umount", ["-l", dir]);
+  };
+}
+
+/** A record file's bytes, to prove it stayed identical. */
+function bytesOf(path: string): Promise<Uint8Array> {
+  return Deno.readFile(path);
+}
 
 const MOUNT_PROBLEM = await mountUnavailable();
-if (MOUNT_PROBLEM && Deno.env.get("CI") === "true") {
-  throw new Error(`faults: mount-based tests cannot run under CI: ${MOUNT_PROBLEM}`);
-}
-if (MOUNT_PROBLEM) console.error(`faults: skipping mount-based tests: ${MOUNT_PROBLEM}`);
 
-Deno.test("faults: SIGKILL at random moments leaves only complete records and no stale temps", async () => {
+Deno.test("faults: SIGKILLs landing mid-run leave only complete records and no stale temps", async () => {
   const fig = await killScenario(knob("RELIABILITY_KILLS", 40), seedFromEnv());
+  if (Deno.env.get("RUNPROV_TEST_VERBOSE")) console.log(fig.tried);
   assertEquals(fig.failures, []);
 });
 
-Deno.test("faults: SIGKILL of tag (alone or with its git) leaves no half-made tag; a rerun succeeds", async () => {
+Deno.test("faults: SIGKILLs of tag landing mid-run (alone or with its git) leave no half-made tag; a rerun succeeds", async () => {
   const fig = await tagKillScenario(knob("RELIABILITY_TAG_KILLS", 30), seedFromEnv());
+  if (Deno.env.get("RUNPROV_TEST_VERBOSE")) console.log(fig.tried);
   assertEquals(fig.failures, []);
 });
 
@@ -104,8 +124,10 @@ async function assertWriteFails(
 }
 
 Deno.test({
-  name: "faults: a read-only record directory is exit 2 with a clear error, records intact",
-  ignore: MOUNT_PROBLEM !== null,
+  ...skipUnless(
+    MOUNT_PROBLEM,
+    "faults: a read-only record directory is exit 2 with a clear error, records intact",
+  ),
   fn: async () => {
     await withSandbox(async (sb) => {
       await Deno.mkdir(runsDir(sb), { recursive: true });
@@ -124,8 +146,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "faults: a full disk is exit 2, no temp file left, the other record byte-identical",
-  ignore: MOUNT_PROBLEM !== null,
+  ...skipUnless(
+    MOUNT_PROBLEM,
+    "faults: a full disk is exit 2, no temp file left, the other record byte-identical",
+  ),
   fn: async () => {
     await withSandbox(async (sb) => {
       await Deno.mkdir(runsDir(sb), { recursive: true });
@@ -190,25 +214,37 @@ Deno.test("faults: .runprov being a file is exit 2, the file byte-identical", as
 for (const c of GIT_HANG_COMMANDS) {
   Deno.test(`faults: ${c.name} gives up on a hung git after RUNPROV_GIT_TIMEOUT (4 strict, unknown under warn)`, async () => {
     await withSandbox(async (sb) => {
-      const env = { PATH: await slowGitPath(sb, 30), RUNPROV_GIT_TIMEOUT: "1" };
-      const strict = await sb.runprov([
-        ...c.argv("hung-strict").slice(0, 1),
-        "--strict",
-        ...c.argv("hung-strict").slice(1),
-      ], { env });
-      assertEquals(strict.code, 4, strict.stderr);
-      assertMatch(strict.stderr, /did not finish within 1 s and was killed/);
-      assertMatch(strict.stderr, /RUNPROV_GIT_TIMEOUT/);
-      assertEquals(stackLines(strict.stderr), []);
-
-      const warn = await sb.runprov(c.argv("hung-warn"), { env });
-      assertEquals(warn.code, 0, warn.stderr);
-      assertMatch(warn.stderr, /did not finish within 1 s/);
-      const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "hung-warn.json")));
-      assertEquals(rec.git.sha, "unknown");
-      assertEquals(rec.git.reason_code, "timeout");
-      assertMatch(rec.git.reason, /did not finish within 1 s and was killed/);
-      assertEquals(rec.policy.verdict, "unavailable");
+      await withFakeGit(
+        sb.base,
+        { hangSeconds: 30 },
+        (git) => hungGit(sb, c, { PATH: git.path(sb.env.PATH), RUNPROV_GIT_TIMEOUT: "1" }),
+      );
     });
   });
+}
+
+/** `c` under strict (exit 4) and under warn (sha unknown) with a git that never answers. */
+async function hungGit(
+  sb: Sandbox,
+  c: (typeof GIT_HANG_COMMANDS)[number],
+  env: Record<string, string>,
+): Promise<void> {
+  const strict = await sb.runprov([
+    ...c.argv("hung-strict").slice(0, 1),
+    "--strict",
+    ...c.argv("hung-strict").slice(1),
+  ], { env });
+  assertEquals(strict.code, 4, strict.stderr);
+  assertMatch(strict.stderr, /did not finish within 1 s and was killed/);
+  assertMatch(strict.stderr, /RUNPROV_GIT_TIMEOUT/);
+  assertEquals(stackLines(strict.stderr), []);
+
+  const warn = await sb.runprov(c.argv("hung-warn"), { env });
+  assertEquals(warn.code, 0, warn.stderr);
+  assertMatch(warn.stderr, /did not finish within 1 s/);
+  const rec = JSON.parse(await Deno.readTextFile(join(runsDir(sb), "hung-warn.json")));
+  assertEquals(rec.git.sha, "unknown");
+  assertEquals(rec.git.reason_code, "timeout");
+  assertMatch(rec.git.reason, /did not finish within 1 s and was killed/);
+  assertEquals(rec.policy.verdict, "unavailable");
 }

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import { FORMAT_NAMES, renderExports } from "../lib/shell/index.ts";
 import { renderGha } from "../lib/shell/gha.ts";
 import { RunprovError } from "../lib/errors.ts";
-import { HOSTILE } from "./hostile.ts";
+import { HOSTILE } from "../testkit/hostile.ts";
 
 type V = [string, string];
 

@@ -1,30 +1,26 @@
 /**
  * Property-based fuzz tests (issue 8), seeded (RELIABILITY_SEED) so a failure reproduces:
- * the porcelain-v2 parser gives back exactly the report that was rendered, and URL
- * redaction never lets userinfo through, every shell format renders random values as one
- * line with nothing special unquoted, and real shells give those values back byte for
- * byte. Case counts: RELIABILITY_FUZZ_CASES (default 3000), RELIABILITY_SHELL_VALUES
- * (default 2000 values per shell, 200 where each value costs a fork; all values in one
- * shell process).
+ * the porcelain-v2 parser gives back exactly the report that was rendered, URL redaction
+ * never lets userinfo through, every shell format renders random values as one line with
+ * nothing special unquoted (pure, on the library), and random values printed by the real
+ * CLI (`runprov env --from … --format F`) come back byte for byte from real shells. Sizes:
+ * RELIABILITY_FUZZ_CASES (default 3000), RELIABILITY_SHELL_VALUES (default 120 values per
+ * format; each costs a share of a runprov process, scripts/reliability.ts runs 2000).
  */
 import { assertEquals } from "./assert.ts";
+import { withTool } from "./helpers.ts";
 import { parsePorcelainV2 } from "../lib/git/porcelain.ts";
 import { redactText, redactUrl } from "../lib/git/redact_url.ts";
 import { renderExports } from "../lib/shell/index.ts";
-import {
-  fuzzPorcelain,
-  fuzzQuoting,
-  fuzzRedaction,
-  knob,
-  QUOTING_SHELL_CASES,
-  quotingCorpus,
-  seedFromEnv,
-  shellValues,
-} from "./reliability_helpers.ts";
-import { checkCase, missingShell } from "./shell_matrix.ts";
-import { CI, which } from "./hostile.ts";
+import { knob, seedFromEnv } from "../testkit/knobs.ts";
+import { fuzzPorcelain, fuzzQuoting, fuzzRedaction } from "../testkit/scenarios/fuzz.ts";
+import { QUOTING_SHELL_CASES } from "../testkit/scenarios/shell_fuzz.ts";
+import { quotingCorpus } from "../testkit/generators.ts";
+import { ExportsCache } from "../testkit/shells/cli_exports.ts";
+import { checkCase } from "../testkit/shells/matrix.ts";
 
 const CASES = knob("RELIABILITY_FUZZ_CASES", 3000);
+const SHELL_VALUES = knob("RELIABILITY_SHELL_VALUES", 120);
 const SEED = seedFromEnv();
 
 Deno.test(`fuzz: porcelain v2 -z round-trips ${CASES} random status reports (seed ${SEED})`, () => {
@@ -56,13 +52,13 @@ Deno.test(`fuzz: shell formats render ${CASES} random value sets as one quoted l
 });
 
 const SEED_SHELLS = SEED + 3;
+const printed = new ExportsCache(quotingCorpus(SHELL_VALUES, SEED_SHELLS));
+globalThis.addEventListener("unload", () => printed.cleanup());
+
 for (const c of QUOTING_SHELL_CASES) {
-  const path = which(c.shell);
-  const n = shellValues(c);
-  Deno.test({
-    name: `fuzz: ${c.name} gives ${n} random values back exactly (seed ${SEED_SHELLS})`,
-    ignore: path === null && !CI,
-    fn: () =>
-      path === null ? missingShell(c.shell) : checkCase(c, path, quotingCorpus(n, SEED_SHELLS)),
-  });
+  Deno.test(withTool(
+    c.shell,
+    `fuzz: ${c.name} gives ${SHELL_VALUES} random values printed by runprov env back exactly (seed ${SEED_SHELLS})`,
+    async (path) => await checkCase(c, path, await printed.get(c.format)),
+  ));
 }

@@ -5,15 +5,11 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import {
-  malformedScenario,
-  NO_PROGRAM_COMMANDS,
-  runsDir,
-  SECRET_COMMANDS,
-  stackLines,
-} from "./reliability_helpers.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
 import { filterOverrides, parseConfigZ } from "../lib/git/client.ts";
+import { malformedScenario } from "../testkit/scenarios/malformed.ts";
+import { runsDir, stackLines } from "../testkit/records.ts";
+import { NO_PROGRAM_COMMANDS, SECRET_COMMANDS } from "../testkit/commands.ts";
 
 /** Every file under `dir`, as text (for grepping). */
 async function allFiles(dir: string): Promise<Map<string, string>> {
@@ -75,27 +71,28 @@ const CREDENTIAL_CASES: { name: string; config: [string, string][]; secret: stri
 ];
 
 for (const c of CREDENTIAL_CASES) {
-  Deno.test(`hostile: a ${c.name} secret in remote config reaches no output or record`, async () => {
+  Deno.test(`hostile: a ${c.name} secret in remote config reaches no output or record (exit codes as documented)`, async () => {
     await withSandbox(async (sb) => {
       for (const [k, v] of c.config) await sb.git("config", k, v);
       // A dirty tree as well, so warnings print.
       await sb.write("README.md", "changed\n");
+      const recorded = await sb.runprov(["stamp", "--run-id", "sec-record"]);
+      assertEquals(recorded.code, 0, recorded.stderr);
       for (const cmd of SECRET_COMMANDS) {
-        for (const policy of ["warn", "strict"]) {
-          // One run per writer (an id is never recorded twice); show and verify read stamp's.
-          const reads = cmd.name === "show" || cmd.name === "verify";
-          const r = await sb.runprov(cmd.argv(`sec-${reads ? "stamp" : cmd.name}-${policy}`), {
-            env: { RUNPROV_POLICY: policy },
-          });
-          assert(!r.stdout.includes(c.secret), `${cmd.name} ${policy}: stdout: ${r.stdout}`);
-          assert(!r.stderr.includes(c.secret), `${cmd.name} ${policy}: stderr: ${r.stderr}`);
-          assertEquals(stackLines(r.stderr), [], `${cmd.name}: ${r.stderr}`);
+        for (const policy of ["warn", "strict"] as const) {
+          const id = cmd.reads ? "sec-record" : `sec-${cmd.name.replace(" --", "-")}-${policy}`;
+          const r = await sb.runprov(cmd.argv(id), { env: { RUNPROV_POLICY: policy } });
+          const label = `${cmd.name} ${policy}`;
+          assertEquals(r.code, cmd.exit[policy], `${label}: ${r.stderr}`);
+          assert(!r.stdout.includes(c.secret), `${label}: stdout: ${r.stdout}`);
+          assert(!r.stderr.includes(c.secret), `${label}: stderr: ${r.stderr}`);
+          assertEquals(stackLines(r.stderr), [], `${label}: ${r.stderr}`);
         }
       }
       const files = await allFiles(join(sb.dir, ".runprov"));
       assert(files.size > 0, "records were written");
       for (const [p, text] of files) assert(!text.includes(c.secret), `${p}: ${text}`);
-      const rec = JSON.parse(files.get(join(runsDir(sb), "sec-stamp-warn.json"))!);
+      const rec = JSON.parse(files.get(join(runsDir(sb), "sec-record.json"))!);
       assert(rec.git.remote_url !== null, "the remote is still recorded, without credentials");
     });
   });

@@ -4,7 +4,8 @@
  * RELIABILITY_SHARED_WRITERS (the suite runs 32 x 100 and 32; scripts/reliability.ts 64 x 200 and 64).
  */
 import { assertEquals } from "./assert.ts";
-import { knob, loadScenario, sharedIdScenario } from "./reliability_helpers.ts";
+import { knob } from "../testkit/knobs.ts";
+import { loadScenario, sharedIdScenario } from "../testkit/scenarios/load.ts";
 
 Deno.test("load: concurrent captures never break a user's git commit, and every record is whole", async () => {
   const fig = await loadScenario(

@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { jsonSyntaxProblem } from "../lib/run/record.ts";
 import { parseCommandArgs } from "../lib/cli/args.ts";
 import { RunprovError } from "../lib/errors.ts";
-import { Rng, runsDir, seedFromEnv, slowGitPath, stackLines } from "./reliability_helpers.ts";
 import { type RunResult, type Sandbox, withSandbox } from "./helpers.ts";
 import { gitTimeoutMs } from "../lib/run/session.ts";
+import { Rng } from "../testkit/rng.ts";
+import { seedFromEnv } from "../testkit/knobs.ts";
+import { runsDir, stackLines } from "../testkit/records.ts";
+import { withFakeGit } from "../testkit/fake_git.ts";
 
 /** Raw control characters (other than newline) and bidi overrides that reach a terminal. */
 // deno-lint-ignore no-control-regex
@@ -306,8 +309,12 @@ Deno.test("malformed: git_timeout in runprov.jsonc bounds even the first git cal
     await sb.git("add", "runprov.jsonc");
     await sb.git("commit", "-q", "-m", "config");
     await Deno.mkdir(join(sb.dir, "sub"));
-    const env = { PATH: await slowGitPath(sb, 30) };
-    const strict = await sb.runprov(["-C", "sub", "stamp", "--strict"], { env });
+    const strict = await withFakeGit(
+      sb.base,
+      { hangSeconds: 30 },
+      (git) =>
+        sb.runprov(["-C", "sub", "stamp", "--strict"], { env: { PATH: git.path(sb.env.PATH) } }),
+    );
     assertEquals(strict.code, 4, strict.stderr);
     // The first call (rev-parse, before the top is known) is the one killed after 1 s.
     assertMatch(strict.stderr, /git rev-parse .* did not finish within 1 s and was killed/);
@@ -319,12 +326,16 @@ Deno.test("malformed: with -C, the git_timeout read before git runs is the -C re
   await withSandbox(async (sb) => {
     await sb.write("runprov.jsonc", '{ "git_timeout": 1 }\n');
     await Deno.mkdir(join(sb.dir, "sub"));
-    const env = { PATH: await slowGitPath(sb, 30) };
     // Started outside any repository: only -C says where the configuration is.
-    const r = await sb.runprov(["-C", join(sb.dir, "sub"), "stamp", "--strict"], {
-      cwd: sb.base,
-      env,
-    });
+    const r = await withFakeGit(
+      sb.base,
+      { hangSeconds: 30 },
+      (git) =>
+        sb.runprov(["-C", join(sb.dir, "sub"), "stamp", "--strict"], {
+          cwd: sb.base,
+          env: { PATH: git.path(sb.env.PATH) },
+        }),
+    );
     assertEquals(r.code, 4, r.stderr);
     assertMatch(r.stderr, /git rev-parse .* did not finish within 1 s and was killed/);
   });

@@ -1,12 +1,16 @@
 /**
  * Structural guards of runprov's start-up and git budget (no timings): what the capture
- * path loads, and how many git processes and working-tree scans each command costs.
+ * path loads, read from Deno's own module graph and syntax tree (never from source text, which
+ * a comment would satisfy), and how many git processes and working-tree scans each command
+ * costs, counted by a logging git on PATH.
  */
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { COMMANDS } from "../lib/cli/cli.ts";
-import { ROOT, run, Sandbox, withSandbox } from "./helpers.ts";
+import { ROOT, run, type Sandbox, withSandbox } from "./helpers.ts";
+import { fakeGit } from "../testkit/fake_git.ts";
+import { callsTo, moduleGraph, staticClosure } from "./source.ts";
 
 Deno.test("perf: every command's module loads on demand (lazy dispatch keeps them all)", async () => {
   for (const [name, c] of Object.entries(COMMANDS)) {
@@ -15,14 +19,8 @@ Deno.test("perf: every command's module loads on demand (lazy dispatch keeps the
 });
 
 Deno.test("perf: the lazily loaded modules are still in the module graph deno compile embeds", async () => {
-  const r = await run(Deno.execPath(), ["info", "--json", join(ROOT, "main.ts")], {
-    cwd: ROOT,
-    env: { ...Deno.env.toObject(), NO_COLOR: "1" },
-  });
-  assertEquals(r.code, 0, r.stderr);
-  const specs: string[] = JSON.parse(r.stdout).modules.map((m: { specifier: string }) =>
-    m.specifier
-  );
+  const graph = await moduleGraph(["main.ts"]);
+  const specs = [...graph.keys()];
   for (
     const name of ["env", "stamp", "exec", "check", "config", "doctor", "runs", "tag", "verify"]
   ) {
@@ -32,73 +30,35 @@ Deno.test("perf: the lazily loaded modules are still in the module graph deno co
   assert(specs.some((s) => s.includes("jsonc-parser")), "jsonc-parser");
 });
 
-/** The static import graph of `entries` (type-only imports are erased, dynamic ones lazy). */
-async function staticGraph(entries: string[]): Promise<Map<string, string[]>> {
-  const seen = new Map<string, string[]>();
-  const todo = entries.map((e) => new URL(e, `file://${ROOT}/`).href);
-  const stmt = /^(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?["']([^"']+)["']/gm;
-  while (todo.length > 0) {
-    const url = todo.pop()!;
-    if (seen.has(url)) continue;
-    const deps: string[] = [];
-    seen.set(url, deps);
-    const text = await Deno.readTextFile(fileURLToPath(url));
-    for (const m of text.matchAll(stmt)) {
-      if (m[1]) continue;
-      const spec = m[2];
-      deps.push(spec);
-      if (spec.startsWith(".") && spec.endsWith(".ts")) todo.push(new URL(spec, url).href);
-    }
-  }
-  return seen;
-}
-
 Deno.test("perf: env, stamp and env --from load no node: module and no npm package at start-up", async () => {
-  const graph = await staticGraph([
+  const entries = [
     "main.ts",
     "lib/commands/env.ts",
     "lib/commands/stamp.ts",
     "lib/commands/check.ts",
     "lib/commands/exec.ts",
-  ]);
-  assert(graph.size > 10, `walked ${graph.size} modules`);
-  for (const [url, deps] of graph) {
-    const heavy = deps.filter((d) =>
-      d.startsWith("node:") || d.startsWith("npm:") || d === "jsonc-parser"
-    );
-    assertEquals(heavy, [], `${url} imports ${heavy.join(", ")}`);
-  }
+  ];
+  const graph = await moduleGraph(entries);
+  const loaded = staticClosure(graph, entries.map((e) => pathToFileURL(join(ROOT, e)).href));
+  assert(loaded.size > 10, `walked ${loaded.size} modules`);
+  const heavy = [...loaded].filter((s) => !s.startsWith("file:"));
+  assertEquals(heavy, [], "loaded at start-up, without a dynamic import");
   // In Deno 2 the first setTimeout loads the Node timers; git's deadline uses AbortSignal.
-  for (const url of graph.keys()) {
-    assert(!(await Deno.readTextFile(fileURLToPath(url))).includes("setTimeout("), url);
+  for (const url of [...loaded].filter((u) => /\.[jt]sx?$/.test(u))) {
+    const timers = callsTo(url, await Deno.readTextFile(new URL(url)), "setTimeout");
+    assertEquals(timers, [], `${url} calls setTimeout`);
   }
-  const config = await Deno.readTextFile(join(ROOT, "lib", "config", "config.ts"));
-  assert(
-    config.includes('await import("jsonc-parser")'),
-    "jsonc-parser loads only for a config file",
-  );
+  // jsonc-parser loads only for a config file: config.ts imports it dynamically.
+  const config = graph.get(pathToFileURL(join(ROOT, "lib/config/config.ts")).href)!;
+  const jsonc = config.filter((d) => d.specifier.includes("jsonc-parser"));
+  assert(jsonc.length > 0 && jsonc.every((d) => d.dynamic), JSON.stringify(jsonc));
 });
 
-/** A `git` first on PATH that logs each call's arguments, then runs the real git. */
-async function countingGit(sb: Sandbox): Promise<{ env: Record<string, string>; log: string }> {
-  const real = (await run("sh", ["-c", "command -v git"], { env: sb.env })).stdout.trim();
-  const bin = join(sb.base, "count-bin");
-  const log = join(sb.base, "git.log");
-  await Deno.mkdir(bin, { recursive: true });
-  await Deno.writeTextFile(
-    join(bin, "git"),
-    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`,
-  );
-  await Deno.chmod(join(bin, "git"), 0o755);
-  return { env: { PATH: `${bin}:${sb.env.PATH}` }, log };
-}
-
 async function calls(sb: Sandbox, args: string[]): Promise<string[]> {
-  const { env, log } = await countingGit(sb);
-  await Deno.writeTextFile(log, "");
-  const r = await sb.runprov(args, { env });
+  const git = await fakeGit(sb.base);
+  const r = await sb.runprov(args, { env: { PATH: git.path(sb.env.PATH) } });
   assertEquals(r.code, 0, r.stderr);
-  return (await Deno.readTextFile(log)).split("\n").filter(Boolean);
+  return await git.calls();
 }
 
 const scans = (lines: string[]) => lines.filter((l) => / status /.test(` ${l} `));
@@ -152,14 +112,5 @@ Deno.test("perf: env --from FILE runs no git at all", async () => {
     assertEquals(rec.code, 0, rec.stderr);
     const lines = await calls(sb, ["env", "--from", join(sb.dir, ".runprov", "runs", "f1.json")]);
     assertEquals(lines, []);
-  });
-});
-
-Deno.test("perf: runs lists any number of run tags with one for-each-ref", async () => {
-  await withSandbox(async (sb) => {
-    for (let i = 0; i < 30; i++) await sb.git("tag", "-a", `run/r${i}`, "-m", `Run r${i}`);
-    const lines = await calls(sb, ["runs"]);
-    assertEquals(lines.filter((l) => l.includes("for-each-ref")).length, 1, lines.join("\n"));
-    assert(lines.length <= 2, lines.join("\n"));
   });
 });

@@ -5,12 +5,10 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { ROOT, run, runprovArgv, Sandbox } from "./helpers.ts";
+import { ROOT, run, runprovArgv, Sandbox, withTool } from "./helpers.ts";
 import { codeSpans, fencedBlocks, sections, tableRows } from "./markdown.ts";
 
 const README = await Deno.readTextFile(join(ROOT, "README.md"));
-const hasPython = await run("python3", ["--version"]).then((r) => r.code === 0, () => false);
-if (!hasPython) console.log("readme_test: python3 not found: the quickstart test is skipped");
 
 /** Where the README's quickstart pretends to be. */
 const README_DIR = "/home/me/my-project";
@@ -82,10 +80,10 @@ function shq(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-Deno.test({
-  name: "README quickstart: each command prints what the README shows, in a fresh project",
-  ignore: !hasPython,
-  fn: async () => {
+Deno.test(withTool(
+  "python3",
+  "README quickstart: each command prints what the README shows, in a fresh project",
+  async (python3) => {
     const section = sections(README, 2).get("Quickstart");
     assert(section, "README has a '## Quickstart' section");
     const blocks = fencedBlocks(section);
@@ -107,7 +105,7 @@ Deno.test({
         join(bin, "runprov"),
         `#!/bin/sh\nexec ${runprovArgv().map(shq).join(" ")} "$@"\n`,
       );
-      await Deno.writeTextFile(join(bin, "python"), `#!/bin/sh\nexec python3 "$@"\n`);
+      await Deno.writeTextFile(join(bin, "python"), `#!/bin/sh\nexec ${shq(python3)} "$@"\n`);
       for (const f of ["runprov", "python"]) await Deno.chmod(join(bin, f), 0o755);
       const env = { ...sb.env, PATH: `${bin}:${sb.env.PATH}` };
 
@@ -133,7 +131,7 @@ Deno.test({
       await sb.cleanup();
     }
   },
-});
+));
 
 Deno.test("README quickstart: the normaliser keeps what matters", () => {
   const a = normalise(
@@ -167,14 +165,15 @@ async function tsFiles(dir: string): Promise<string[]> {
 }
 
 Deno.test("README: the environment-variable table lists every RUNPROV_* variable runprov reads", async () => {
-  // What runprov itself reads, and install.sh; the tests' helper and the scripts may add theirs.
+  // What runprov itself reads, and install.sh; the test kit and the scripts may add theirs.
   const product = new Set<string>();
   for (const f of [join(ROOT, "main.ts"), ...await tsFiles(join(ROOT, "lib"))]) {
     for (const v of readsIn(await Deno.readTextFile(f), false)) product.add(v);
   }
   for (const v of readsIn(await Deno.readTextFile(join(ROOT, "install.sh")), true)) product.add(v);
   const tooling = new Set<string>();
-  for (const f of [join(ROOT, "test", "helpers.ts"), ...await tsFiles(join(ROOT, "scripts"))]) {
+  const tools = [join(ROOT, "testkit"), join(ROOT, "scripts"), join(ROOT, "test")];
+  for (const f of (await Promise.all(tools.map(tsFiles))).flat()) {
     for (const v of readsIn(await Deno.readTextFile(f), false)) tooling.add(v);
   }
   assert(product.has("RUNPROV_GIT_TIMEOUT") && product.has("RUNPROV_INSTALL_DIR"), "scan works");

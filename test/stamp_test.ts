@@ -1,7 +1,7 @@
 /** `runprov stamp` on real repositories in every state a training run meets. */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "./assert.ts";
 import { join } from "node:path";
-import { run, Sandbox, withSandbox } from "./helpers.ts";
+import { NOT_ROOT, run, Sandbox, skipUnless, withSandbox } from "./helpers.ts";
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -319,8 +319,10 @@ Deno.test("stamp: without git on PATH warn records the reason; strict exits 4", 
 });
 
 Deno.test({
-  name: "stamp: a repository owned by another user is exit 4 under strict, naming safe.directory",
-  ignore: Deno.uid() !== 0,
+  ...skipUnless(
+    NOT_ROOT,
+    "stamp: a repository owned by another user is exit 4 under strict, naming safe.directory",
+  ),
   fn: async () => {
     await withSandbox(async (sb) => {
       await run("chown", ["-R", "4242:4242", sb.dir]);

@@ -7,8 +7,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { ROOT, run, Sandbox } from "./helpers.ts";
-import { CI } from "./hostile.ts";
+import { CI, ROOT, run, Sandbox } from "./helpers.ts";
 
 const PAGE = join(ROOT, "docs", "trackers.md");
 const NAMES = ["wandb", "mlflow", "clearml", "comet", "json-log"];

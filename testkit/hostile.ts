@@ -73,32 +73,3 @@ export const HOSTILE: readonly string[] = [
   "ghadelimiter_",
   "A<<EOF",
 ];
-
-/** True on CI, where a missing shell is a failure rather than a skip. */
-export const CI = Deno.env.get("CI") === "true";
-
-/** The path of `cmd` on PATH, or null. */
-export function which(cmd: string): string | null {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const p = `${dir}/${cmd}`;
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-/**
- * The shell `name` for a test, or an error saying how to install it. Outside CI a caller
- * may fall back to another shell instead.
- */
-export function requireShell(name: string): string {
-  const p = which(name);
-  if (p === null) {
-    throw new Error(`${name} is not installed: apt-get install -y ${name} (.ci/run does this)`);
-  }
-  return p;
-}
