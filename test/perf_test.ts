@@ -29,6 +29,7 @@ Deno.test("perf: the lazily loaded modules are still in the module graph deno co
     assert(specs.some((s) => s.endsWith(`/lib/commands/${name}.ts`)), name);
   }
   assert(specs.some((s) => s.endsWith("/lib/tag/tag_run.ts")), "tag_run.ts");
+  assert(specs.some((s) => s.endsWith("/lib/environment/capture.ts")), "environment/capture.ts");
   assert(specs.some((s) => s.includes("jsonc-parser")), "jsonc-parser");
 });
 
@@ -60,6 +61,8 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
     "lib/commands/stamp.ts",
     "lib/commands/check.ts",
     "lib/commands/exec.ts",
+    // loaded on demand by every capture (session.ts imports it dynamically)
+    "lib/environment/capture.ts",
   ]);
   assert(graph.size > 10, `walked ${graph.size} modules`);
   for (const [url, deps] of graph) {
@@ -77,6 +80,17 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
     config.includes('await import("jsonc-parser")'),
     "jsonc-parser loads only for a config file",
   );
+});
+
+Deno.test("perf: environment capture starts no process (no Deno.Command, no git, no python)", async () => {
+  const graph = await staticGraph(["lib/environment/capture.ts"]);
+  const session = await Deno.readTextFile(join(ROOT, "lib", "run", "session.ts"));
+  assert(session.includes('await import("../environment/capture.ts")'), "loaded on demand");
+  for (const url of graph.keys()) {
+    const text = await Deno.readTextFile(fileURLToPath(url));
+    assert(!/Deno\.(Command|run)\b|\bspawn\(/.test(text), `${url} can start a process`);
+    assert(!url.includes("/lib/git/client.ts"), `${url}: environment capture must not reach git`);
+  }
 });
 
 /** A `git` first on PATH that logs each call's arguments, then runs the real git. */

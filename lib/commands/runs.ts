@@ -8,6 +8,7 @@ import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "..
 import { parseTrailers, tagName } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import type { Context } from "../io.ts";
+import { containerSuffix, environmentLines } from "../environment/summary.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first
 
@@ -30,7 +31,9 @@ export const SHOW_HELP = `runprov show: show one run
 Usage: runprov show ID [--json]
 
 Prints the run's record when there is one in .runprov/runs/, else what its tag
-run/ID carries (commit, date and the Runprov-* trailers).
+run/ID carries (commit, date and the Runprov-* trailers). The summary of a record
+names its environment: python version and kind, package count and digest, torch,
+GPU models and driver, CUDA_VISIBLE_DEVICES and the container (on the host line).
 
 Options:
   --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
@@ -135,7 +138,9 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       lines.push(["command", JSON.stringify(r.command.argv)]);
       if (r.command.exit_code !== null) lines.push(["exit", String(r.command.exit_code)]);
     }
-    if (r.host?.hostname) lines.push(["host", r.host.hostname]);
+    const inside = containerSuffix(r.environment);
+    if (r.host?.hostname || inside) lines.push(["host", `${r.host?.hostname ?? "-"}${inside}`]);
+    lines.push(...environmentLines(r.environment));
     lines.push(["record", stored.path]);
     lines.push([
       "tag",

@@ -2,6 +2,7 @@
 import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
+import type { EnvironmentFacts } from "../environment/facts.ts";
 import { RunprovError, usageError } from "../errors.ts";
 import { jsonErrorOffset } from "../util/jsonpos.ts";
 import { Exit } from "../errors.ts";
@@ -36,6 +37,11 @@ export interface RunRecord {
   policy: PolicyRecord;
   command: CommandFacts | null;
   host: HostFacts;
+  /**
+   * Interpreter, packages, GPUs, container and variables of the run; null when config
+   * `environment.capture` is false; absent in records made before runprov captured it.
+   */
+  environment?: EnvironmentFacts | null;
   tool: { name: "runprov"; version: string };
   /** Set when the git facts were taken from an earlier record (`exec --from`). */
   from?: { path: string; run_id: string; created_at: string };
@@ -52,6 +58,7 @@ export function buildRecord(parts: {
   version: string;
   command?: CommandFacts | null;
   status?: RunStatus;
+  environment?: EnvironmentFacts | null;
 }): RunRecord {
   return {
     schema: SCHEMA,
@@ -63,6 +70,7 @@ export function buildRecord(parts: {
     policy: parts.policy,
     command: parts.command ?? null,
     host: parts.host,
+    ...(parts.environment !== undefined ? { environment: parts.environment } : {}),
     tool: { name: "runprov", version: parts.version },
   };
 }
