@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { run, Sandbox, withSandbox } from "./helpers.ts";
+import { run, runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
 
 const PY = "/usr/bin/python3";
 
@@ -437,9 +437,19 @@ Deno.test({
       assert(e.packages.invalid.some((i: Json) => i.entry === "evil\nname-1.0.dist-info"));
       assertMatch(e.python.reason, /pyvenv\.cfg's version is not a python version/);
       assert(!String(e.python.version).includes("$"));
-      const r = await sb.runprov(["env", "--format", "json"], { env });
-      assertEquals(r.code, 0, r.stderr);
-      assert(!r.stdout.includes("pwned"), "no hostile name in any export");
+      // The exports as a user evaluates them, in real shells: "$@" is runprov's argv.
+      const script = 'exports=$("$@" env --tracker mlflow) || exit $?\neval "$exports"\n' +
+        `printf '%s' "$MLFLOW_RUN_CONTEXT"`;
+      for (const shell of ["sh", "bash"]) {
+        const r = await run(shell, ["-c", script, shell, ...runprovArgv()], {
+          cwd: sb.dir,
+          env: { ...sb.env, ...env },
+        });
+        assertEquals(r.code, 0, r.stderr);
+        const tags = JSON.parse(r.stdout);
+        assertEquals(tags["runprov.packages_sha256"], e.packages.sha256);
+        assertEquals(tags["runprov.python_version"], e.python.version ?? undefined);
+      }
       for (const f of ["pwned", "pwned2", "pwned3", "pwned4"]) {
         for (const dir of [sb.dir, sb.base, v.site]) {
           assertEquals(await Deno.stat(join(dir, f)).then(() => true, () => false), false, f);
@@ -493,5 +503,28 @@ Deno.test("environment: config switches capture or parts off; secrets stay out e
       glob.stderr,
       /"environment\.vars\[0\]" is "A B", expected a glob of variable names/,
     );
+  });
+});
+
+Deno.test("environment: env --from a record hands its python version and package digest to MLflow", async () => {
+  await withSandbox(async (sb) => {
+    const rec = await sb.json(["stamp", "--run-id", "src1"]);
+    const file = join(sb.dir, ".runprov", "runs", "src1.json");
+    const r = await sb.runprov(["env", "--from", file, "--format", "json", "--tracker", "mlflow"]);
+    assertEquals(r.code, 0, r.stderr);
+    const tags = JSON.parse(JSON.parse(r.stdout).MLFLOW_RUN_CONTEXT);
+    assertEquals(tags["runprov.packages_sha256"], rec.environment.packages.sha256 || undefined);
+    assertEquals(tags["runprov.python_version"], rec.environment.python.version ?? undefined);
+    // A foreign record whose environment is not an object still gives the git tags.
+    const foreign = { ...rec, environment: { python: { version: { x: 1 } }, packages: "?" } };
+    await Deno.writeTextFile(file, JSON.stringify(foreign));
+    const f = await sb.runprov(["env", "--from", file, "--format", "json", "--tracker", "mlflow"]);
+    assertEquals(f.code, 0, f.stderr);
+    const ftags = JSON.parse(JSON.parse(f.stdout).MLFLOW_RUN_CONTEXT);
+    assertEquals([ftags["runprov.python_version"], ftags["runprov.packages_sha256"]], [
+      undefined,
+      undefined,
+    ]);
+    assertEquals(ftags["runprov.run_id"], "src1");
   });
 });
