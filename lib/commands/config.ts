@@ -30,6 +30,12 @@ const KEYS = [
   "tag.sign",
   "patch.capture",
   "patch.max_bytes",
+  "environment.capture",
+  "environment.python",
+  "environment.packages",
+  "environment.gpu",
+  "environment.container",
+  "environment.vars",
 ] as const;
 
 /** Run `config`. */
