@@ -43,8 +43,12 @@ export function isPythonName(name: string): boolean {
 
 /** The last path segment. */
 export function basename(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+  const sep = Deno.build.os === "windows" ? /[\\/]+$/ : /\/+$/;
+  const trimmed = path.replace(sep, "");
+  const cut = Deno.build.os === "windows"
+    ? Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"))
+    : trimmed.lastIndexOf("/");
+  return trimmed.slice(cut + 1);
 }
 
 /** What a `#!` line asks for: an interpreter path, or a program that `env` looks up. */
@@ -112,7 +116,11 @@ export async function which(
     const p = isAbsolute(name) ? name : resolve(cwd, name);
     return await reader.exists(p) ? p : null;
   }
-  for (const dir of (env.PATH ?? "").split(":")) {
+  // An unset PATH searches nothing; an empty entry of a set one is the current directory.
+  const dirs = env.PATH === undefined
+    ? []
+    : env.PATH.split(Deno.build.os === "windows" ? ";" : ":");
+  for (const dir of dirs) {
     const d = resolve(cwd, dir === "" ? "." : dir);
     if (skipDir !== undefined && d === skipDir) continue;
     const p = join(d, name);

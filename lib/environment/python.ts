@@ -127,9 +127,9 @@ interface Venv {
   cfg: Map<string, string>;
 }
 
-/** pyvenv.cfg next to the executable or one level up (where Python's `site` looks). */
+/** pyvenv.cfg next to the executable or one level up (where Python looks, in that order). */
 async function findVenv(exe: string, reader: Reader, reasons: string[]): Promise<Venv | null> {
-  for (const dir of [dirname(dirname(exe)), dirname(exe)]) {
+  for (const dir of [dirname(exe), dirname(dirname(exe))]) {
     const file = join(dir, "pyvenv.cfg");
     try {
       return { prefix: dir, cfg: parsePyvenvCfg(await reader.readText(file, 64 * 1024)) };
