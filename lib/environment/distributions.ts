@@ -144,7 +144,8 @@ const MAX_INVALID = 50;
 
 interface SiteListing {
   site: SiteFacts;
-  found: { fact: PackageFact; infoDir: string | null }[];
+  /** `entry`: the dist-info directory's name (null for egg-info and egg-link installs). */
+  found: { fact: PackageFact; entry: string | null }[];
   invalid: InvalidEntry[];
 }
 
@@ -205,30 +206,35 @@ async function listSite(
       invalid: [],
     };
   }
+  // One pass over the names, building little: this loop runs once per installed package on
+  // every run, before the JIT has warmed up.
   const invalid: InvalidEntry[] = [];
-  const distInfo = new Map<string, { fact: PackageFact; infoDir: string }[]>();
+  const found: { fact: PackageFact; entry: string | null }[] = [];
+  const distNames = new Set<string>();
   const eggInfo: { entry: Entry; name: string; version: string | null }[] = [];
+  const pth: string[] = [];
+  const eggLinkNames: string[] = [];
   for (const e of entries) {
-    const parsed = parseDistEntry(e.name);
+    const name = e.name;
+    if (name.endsWith(".pth")) pth.push(name);
+    else if (name.endsWith(".egg-link")) eggLinkNames.push(name);
+    const parsed = parseDistEntry(name);
     if (parsed === null) continue;
     if (parsed.kind === "invalid") {
-      invalid.push({ entry: clipped(e.name, 200), site, reason: parsed.reason });
+      invalid.push({ entry: clipped(name, 200), site, reason: parsed.reason });
     } else if (parsed.kind === "dist-info") {
-      const fact: PackageFact = { name: parsed.name, version: parsed.version! };
-      const same = distInfo.get(parsed.name) ?? [];
-      same.push({ fact, infoDir: join(site, e.name) });
-      distInfo.set(parsed.name, same);
+      found.push({ fact: { name: parsed.name, version: parsed.version! }, entry: name });
+      distNames.add(parsed.name);
     } else {
       eggInfo.push({ entry: e, name: parsed.name, version: parsed.version });
     }
   }
-  const found: { fact: PackageFact; infoDir: string | null }[] = [...distInfo.values()].flat();
   // An egg-info counts when no dist-info of the same name sits next to it (a leftover).
-  const eggs = eggInfo.filter((e) => !distInfo.has(e.name));
+  const eggs = eggInfo.filter((e) => !distNames.has(e.name));
   const eggFacts = await Promise.all(eggs.map(async (e) => {
     if (e.version !== null) return { fact: { name: e.name, version: e.version } };
-    const path = join(site, e.entry.name);
-    const pkgInfo = e.entry.isDirectory ? join(path, "PKG-INFO") : path;
+    const path = `${site}/${e.entry.name}`;
+    const pkgInfo = e.entry.isDirectory ? `${path}/PKG-INFO` : path;
     try {
       const v = metadataHeader(await reader.readText(pkgInfo, 64 * 1024), "Version");
       if (v !== null && VERSION_TEXT.test(v)) return { fact: { name: e.name, version: v } };
@@ -241,21 +247,19 @@ async function listSite(
   eggFacts.forEach((r, i) => {
     if (r.fact) {
       const key = `${r.fact.name}==${r.fact.version}`;
-      if (!eggSeen.has(key)) found.push({ fact: r.fact, infoDir: null });
+      if (!eggSeen.has(key)) found.push({ fact: r.fact, entry: null });
       eggSeen.add(key);
     } else {
       invalid.push({ entry: clipped(eggs[i].entry.name, 200), site, reason: r.invalid! });
     }
   });
-  const names = entries.map((e) => e.name);
-  found.push(...await eggLinks(site, names, reader, invalid));
-  const hints = sources === "all" ? null : editableHints(names);
-  await Promise.all(found.map(async (f) => {
-    if (f.infoDir === null || (hints !== null && !hints.has(f.fact.name))) return;
+  if (eggLinkNames.length > 0) found.push(...await eggLinks(site, eggLinkNames, reader, invalid));
+  const hints = sources === "all" ? null : editableHints(pth);
+  const probe = found.filter((f) => f.entry !== null && (hints === null || hints.has(f.fact.name)));
+  await Promise.all(probe.map(async (f) => {
     try {
-      const source = parseDirectUrl(
-        await reader.readText(join(f.infoDir, "direct_url.json"), 64 * 1024),
-      );
+      const text = await reader.readText(`${site}/${f.entry}/direct_url.json`, 64 * 1024);
+      const source = parseDirectUrl(text);
       if (source) Object.assign(f.fact, source);
     } catch (err) {
       if (!isMissing(err)) {
@@ -322,9 +326,9 @@ async function eggLinks(
   names: readonly string[],
   reader: Reader,
   invalid: InvalidEntry[],
-): Promise<{ fact: PackageFact; infoDir: null }[]> {
-  const out: { fact: PackageFact; infoDir: null }[] = [];
-  for (const n of names.filter((n) => n.endsWith(".egg-link"))) {
+): Promise<{ fact: PackageFact; entry: null }[]> {
+  const out: { fact: PackageFact; entry: null }[] = [];
+  for (const n of names) {
     const raw = n.slice(0, -".egg-link".length);
     if (!NAME.test(raw)) {
       invalid.push({ entry: clipped(n, 200), site, reason: "not a valid distribution name" });
@@ -343,7 +347,7 @@ async function eggLinks(
       if (v === null || !VERSION_TEXT.test(v)) throw new Error(`no readable Version in ${info}`);
       out.push({
         fact: { name, version: v, editable: true, url: `file://${project}` },
-        infoDir: null,
+        entry: null,
       });
     } catch (err) {
       invalid.push({ entry: clipped(n, 200), site, reason: `egg-link: ${why(err)}` });
