@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-read --allow-write --allow-env --allow-run --allow-sys=hostname,uid
+#!/usr/bin/env -S deno run --allow-all
 /**
  * runprov's entry point: the only file that reads Deno.args, writes stdout and exits.
  * The shebang's permission flags are exactly lib/permissions.json (a test checks it);

@@ -8,7 +8,13 @@
  * that one run. Git processes are counted in a separate pass with a logging `git` wrapper
  * first on PATH (not used while timing).
  *
- * Usage: deno task bench [--rounds R] [--only small,large,deep,tags] [--out FILE]
+ * "environment" (in --only) measures the cost of the record's environment section side by
+ * side: `env` with capture on and off (config `environment.capture`; both runs read a config
+ * file, so both load the JSONC parser) in the small repository, the interpreter a venv of
+ * 500 distributions (python3 -m venv, then generated dist-info directories), and
+ * `python -m pip freeze` of the same venv for comparison.
+ *
+ * Usage: deno task bench [--rounds R] [--only small,large,deep,tags,environment] [--out FILE]
  *        RUNPROV_BIN=dist/runprov-... deno task bench   (time a compiled binary)
  */
 import { parseArgs } from "node:util";
@@ -197,6 +203,187 @@ const REPOS: Record<string, () => Promise<Repo>> = {
     }),
 };
 
+/** A venv of `total` distributions: pip and setuptools, and generated dist-info directories. */
+async function makeVenv(python: string, total: number): Promise<{ dir: string; site: string }> {
+  const dir = join(WORK, `env${total}`);
+  const marker = join(dir, "runprov-bench-gen");
+  const siteOf = async () => {
+    for await (const e of Deno.readDir(join(dir, "lib"))) {
+      if (/^python3\.\d+$/.test(e.name)) return join(dir, "lib", e.name, "site-packages");
+    }
+    throw new Error(`no lib/python3.X in ${dir}`);
+  };
+  if (await exists(marker) && (await Deno.readTextFile(marker)) === GEN_VERSION) {
+    return { dir, site: await siteOf() };
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  const t0 = performance.now();
+  await sh(python, ["-m", "venv", dir], ROOT);
+  const site = await siteOf();
+  let have = 0;
+  for await (const e of Deno.readDir(site)) if (e.name.endsWith(".dist-info")) have++;
+  for (let i = 0; have < total; i++, have++) {
+    const name = `benchpkg_${String(i).padStart(3, "0")}`;
+    const version = `1.${i}.0`;
+    const info = join(site, `${name}-${version}.dist-info`);
+    await Deno.mkdir(info);
+    await Deno.writeTextFile(
+      join(info, "METADATA"),
+      `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
+    );
+    await Deno.writeTextFile(join(info, "INSTALLER"), "pip\n");
+    await Deno.writeTextFile(join(info, "RECORD"), `${name}-${version}.dist-info/METADATA,,\n`);
+  }
+  await Deno.writeTextFile(marker, GEN_VERSION);
+  console.error(`bench: generated ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { dir, site };
+}
+
+/** `env` with and without environment capture, and pip freeze, on a 500-distribution venv. */
+async function benchEnvironment(
+  python: string,
+  rp: string[],
+  env: Record<string, string>,
+  rounds: number,
+  warmup: number,
+): Promise<{ rows: string[]; verdicts: string[]; method: string }> {
+  const repo = await REPOS.small();
+  const venv = await makeVenv(python, 500);
+  const on = join(WORK, "environment-on.jsonc");
+  const off = join(WORK, "environment-off.jsonc");
+  await Deno.writeTextFile(on, '{ "environment": { "capture": true } }\n');
+  await Deno.writeTextFile(off, '{ "environment": { "capture": false } }\n');
+  const venvEnv = { ...env, VIRTUAL_ENV: venv.dir, PATH: `${join(venv.dir, "bin")}:${env.PATH}` };
+  // The capture must see all 500 (a check of the benchmark itself, not a timing).
+  const rec = JSON.parse(
+    await new Deno.Command(rp[0], {
+      args: [...rp.slice(1), "--config", on, "stamp", "--out", "-"],
+      cwd: repo.dir,
+      env: venvEnv,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "null",
+    }).output().then((o) => dec.decode(o.stdout)),
+  );
+  const count = rec.environment?.packages?.count;
+  if (count !== 500) throw new Error(`the benchmark venv shows ${count} distributions, not 500`);
+  const cmds: Cmd[] = [
+    { label: "env, environment on", argv: [...rp, "--config", on, "env"], kind: "runprov" },
+    { label: "env, environment off", argv: [...rp, "--config", off, "env"], kind: "runprov" },
+    {
+      label: "env --no-record, environment on",
+      argv: [...rp, "--config", on, "env", "--no-record"],
+      kind: "runprov",
+    },
+    {
+      label: "env --no-record, environment off",
+      argv: [...rp, "--config", off, "env", "--no-record"],
+      kind: "runprov",
+    },
+    {
+      label: "python -m pip freeze",
+      argv: [join(venv.dir, "bin", "python"), "-m", "pip", "freeze"],
+      kind: "seed",
+    },
+    {
+      label: "python -c pass",
+      argv: [join(venv.dir, "bin", "python"), "-c", "pass"],
+      kind: "seed",
+    },
+  ];
+  const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+  const cpu = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+  for (let w = 0; w < warmup; w++) for (const c of cmds) await timeOnce(c.argv, repo.dir, venvEnv);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[(k + r) % cmds.length];
+      times.get(c.label)!.push(await timeOnce(c.argv, repo.dir, venvEnv));
+    }
+  }
+  // CPU time (user + sys of the command and its git processes, getrusage's microseconds) is
+  // far less disturbed by other jobs than wall time: a second pass, rotated the same way.
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[(k + r) % cmds.length];
+      if (c.label === "python -m pip freeze") continue;
+      cpu.get(c.label)!.push(await cpuOnce(python, c.argv, repo.dir, venvEnv));
+    }
+  }
+  const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+  const cpuMed = new Map([...cpu].map(([k, v]) => [k, v.length ? median(v) : NaN]));
+  const rows = cmds.map((c) =>
+    `| ${c.label} | ${med.get(c.label)!.toFixed(1)} | ${
+      Number.isNaN(cpuMed.get(c.label)!) ? "" : cpuMed.get(c.label)!.toFixed(1)
+    } |`
+  );
+  const verdicts: string[] = [];
+  for (const variant of ["env", "env --no-record"]) {
+    const a = med.get(`${variant}, environment on`)!;
+    const b = med.get(`${variant}, environment off`)!;
+    const ok = a <= 1.1 * b && a - b <= 5;
+    // Each round runs both once: the median of the per-round differences is less noisy.
+    const on = times.get(`${variant}, environment on`)!;
+    const off = times.get(`${variant}, environment off`)!;
+    const paired = median(on.map((t, i) => t - off[i]));
+    verdicts.push(
+      `- ${ok ? "met" : "NOT met"}: ${variant} with environment capture ${(a / b).toFixed(2)}x ` +
+        `and ${(a - b).toFixed(1)} ms more than without (targets <= 1.1x, <= 5 ms); ` +
+        `median of the per-round differences ${paired.toFixed(1)} ms`,
+    );
+  }
+  for (const variant of ["env", "env --no-record"]) {
+    const on = cpu.get(`${variant}, environment on`)!;
+    const off = cpu.get(`${variant}, environment off`)!;
+    const a = median(on);
+    const b = median(off);
+    verdicts.push(
+      `- CPU time of ${variant}: ${(a / b).toFixed(2)}x and ${(a - b).toFixed(1)} ms more with ` +
+        `environment capture (median of the per-round differences ` +
+        `${median(on.map((t, i) => t - off[i])).toFixed(1)} ms)`,
+    );
+  }
+  const pip = med.get("python -m pip freeze")!;
+  const bare = med.get("python -c pass")!;
+  verdicts.push(
+    `- for comparison: \`python -m pip freeze\` of the same venv takes ${pip.toFixed(1)} ms ` +
+      `(${(pip / med.get("env, environment on")!).toFixed(1)}x the whole \`env\` with capture); ` +
+      `starting that python alone (\`python -c pass\`) takes ${bare.toFixed(1)} ms`,
+  );
+
+  const method = `Environment capture: the small repository, \`VIRTUAL_ENV\` and PATH pointing at a
+venv of 500 distributions (\`${python} -m venv\`: pip and setuptools, plus 498 generated dist-info
+directories with METADATA, INSTALLER and RECORD). "on"/"off" are \`--config\` files setting
+\`environment.capture\` true/false, so both load the JSONC parser; the two runs of each pair differ
+only in that setting. ${warmup} warm-up runs, ${rounds} rotated rounds (every command once per
+round, in a rotated order), medians in ms; run under \`nice -n 10\` on the shared machine. "cpu
+ms" is a second pass of as many rounds: user + system time of the command and the processes it
+waited for (git), from getrusage(RUSAGE_CHILDREN) of a python wrapper (not counted).`;
+  return { rows, verdicts, method };
+}
+
+/** CPU time (user + sys, ms) of one run of `argv` and its children, via a python wrapper. */
+async function cpuOnce(
+  python: string,
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<number> {
+  const wrapper = "import resource, subprocess, sys\n" +
+    "subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,\n" +
+    "               stderr=subprocess.DEVNULL, check=True)\n" +
+    "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n" +
+    "print((r.ru_utime + r.ru_stime) * 1000)";
+  const out = await new Deno.Command(python, {
+    args: ["-c", wrapper, ...argv],
+    cwd,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`${argv.join(" ")} failed: ${dec.decode(out.stderr)}`);
+  return Number(dec.decode(out.stdout).trim());
+}
+
 interface Cmd {
   label: string;
   argv: string[];
@@ -321,7 +508,7 @@ async function main() {
   });
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
-  const only = values.only ? values.only.split(",") : Object.keys(REPOS);
+  const only = values.only ? values.only.split(",") : [...Object.keys(REPOS), "environment"];
   await Deno.mkdir(WORK, { recursive: true });
   const python = (await exists("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   const seedPy = join(WORK, "seed_helper.py");
@@ -345,7 +532,13 @@ async function main() {
   const rows: string[] = [];
   const verdicts: string[] = [];
   const counts: string[] = [];
+  let environment: Awaited<ReturnType<typeof benchEnvironment>> | null = null;
   for (const name of only) {
+    if (name === "environment") {
+      environment = await benchEnvironment(python, rp, env, rounds, warmup);
+      console.error("bench: measured environment");
+      continue;
+    }
     const repo = await REPOS[name]();
     const fromFile = join(WORK, `${name}-record.json`);
     await Deno.writeTextFile(
@@ -403,15 +596,8 @@ async function main() {
   const gitVersion = (await sh("git", ["--version"], ROOT)).trim();
   const pyVersion = (await sh(python, ["--version"], ROOT)).trim();
   const loadAfter = await loadAverage();
-  const md = `# runprov benchmark
-
-Machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${cpu}.
-Versions: Deno ${Deno.version.deno}, ${gitVersion}, ${pyVersion}; runprov run as
-\`${Deno.env.get("RUNPROV_BIN") ? "compiled binary" : "deno run <permissions> main.ts"}\`.
-Date: ${new Date().toISOString().slice(0, 10)}. Load average (1/5/15 min) before: ${loadBefore};
-after: ${loadAfter} (the machine was shared: medians of rotated rounds, not minima).
-
-Method: ${warmup} warm-up runs of every command, then ${rounds} rounds in which every
+  const repoSection =
+    `Method: ${warmup} warm-up runs of every command, then ${rounds} rounds in which every
 command runs once, in a rotated order; medians in ms. "vs seed" divides by the seed's
 Python helper (Patterns 1 and 2 as written: \`rev-parse HEAD\`, \`rev-parse --short HEAD\`,
 \`status --porcelain\`, \`describe --always --dirty --tags\`). "vs floor" divides by
@@ -439,6 +625,29 @@ Targets (issue 9), judged on the medians above:
 
 ${verdicts.join("\n")}
 `;
+  const md = `# runprov benchmark
+
+Machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${cpu}.
+Versions: Deno ${Deno.version.deno}, ${gitVersion}, ${pyVersion}; runprov run as
+\`${Deno.env.get("RUNPROV_BIN") ? "compiled binary" : "deno run <permissions> main.ts"}\`.
+Date: ${new Date().toISOString().slice(0, 10)}. Load average (1/5/15 min) before: ${loadBefore};
+after: ${loadAfter} (the machine was shared: medians of rotated rounds, not minima).
+
+${rows.length > 0 ? repoSection : ""}${
+    environment
+      ? `
+${environment.method}
+
+| command | median ms | cpu ms |
+| --- | ---: | ---: |
+${environment.rows.join("\n")}
+
+Targets (issue 15):
+
+${environment.verdicts.join("\n")}
+`
+      : ""
+  }`;
   console.log(md);
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
   await Deno.writeTextFile(values.out!, md);

@@ -229,7 +229,12 @@ Deno.test("runprov config: each value with where it came from", async () => {
     const text = await sb.runprov(["config"]);
     assertEquals(text.code, 0);
     assertMatch(text.stdout, new RegExp(`^policy +=  ?"strict"  # ${file}$`, "m"));
-    assertMatch(text.stdout, /^patch\.max_bytes = 10485760 {2}# default$/m);
+    assertMatch(text.stdout, /^patch\.max_bytes +=  ?10485760 {2}# default$/m);
+    assertMatch(text.stdout, /^environment\.capture += true {2}# default$/m);
+    assertMatch(
+      text.stdout,
+      /^environment\.vars += \["CUDA_VISIBLE_DEVICES",.*"NCCL_\*".*\] {2}# default$/m,
+    );
   });
 });
 

@@ -90,6 +90,11 @@ const VALID: Json[] = [
   { patch: { capture: false } },
   { patch: { max_bytes: 0 } },
   { patch: { capture: true, max_bytes: 1048576 } },
+  { environment: {} },
+  { environment: { capture: false } },
+  { environment: { python: true, packages: false, gpu: false, container: true } },
+  { environment: { vars: [] } },
+  { environment: { vars: ["NCCL_*", "MY_SEED", "OMP_?UM_THREADS", "TORCH_[A-Z]*", "A-B"] } },
 ];
 
 const INVALID: Json[] = [
@@ -132,6 +137,15 @@ const INVALID: Json[] = [
   { patch: { max_bytes: -1 } },
   { patch: { capture: 1 } },
   { patch: { size: 10 } },
+  { environment: false },
+  { environment: { capture: "yes" } },
+  { environment: { gpus: false } },
+  { environment: { vars: "NCCL_*" } },
+  { environment: { vars: [""] } },
+  { environment: { vars: ["A B"] } },
+  { environment: { vars: ["$(id)"] } },
+  { environment: { vars: ["A=B"] } },
+  { environment: { vars: [3] } },
 ];
 
 Deno.test("config: the validator and the JSON Schema agree on every config in the table", () => {
@@ -154,6 +168,30 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     git_timeout: 60,
     tag: { prefix: "run/", remote: "origin", push: false, sign: false, refs: "tags" },
     patch: { capture: true, max_bytes: 10 * 1024 * 1024 },
+    environment: {
+      capture: true,
+      python: true,
+      packages: true,
+      gpu: true,
+      container: true,
+      vars: [
+        "CUDA_VISIBLE_DEVICES",
+        "CUDA_DEVICE_ORDER",
+        "CUDA_LAUNCH_BLOCKING",
+        "CUBLAS_WORKSPACE_CONFIG",
+        "PYTHONHASHSEED",
+        "PYTHONPATH",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NCCL_*",
+        "TORCH_*",
+        "PYTORCH_*",
+        "XLA_FLAGS",
+        "TF_DETERMINISTIC_OPS",
+        "TF_CUDNN_DETERMINISTIC",
+      ],
+    },
   };
   assertEquals(defaultConfig(), expected);
   const props = schema.properties as Record<string, Schema>;
@@ -166,6 +204,14 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     "sign",
   ]);
   assertEquals(Object.keys(props.patch.properties as Schema).sort(), ["capture", "max_bytes"]);
+  assertEquals(Object.keys(props.environment.properties as Schema).sort(), [
+    "capture",
+    "container",
+    "gpu",
+    "packages",
+    "python",
+    "vars",
+  ]);
 });
 
 Deno.test("config: JSONC comments and trailing commas are accepted; unset keys keep defaults", () => {

@@ -232,6 +232,8 @@ Deno.test("env --tracker: W&B, MLflow and ClearML variables carry the same facts
       sha,
       "https://example.com/o/p.git",
     ]);
+    // The environment's python version and package digest, where the record has them.
+    const { environment: e } = JSON.parse(await Deno.readTextFile(v.RUNPROV_FILE));
     assertEquals(JSON.parse(v.MLFLOW_RUN_CONTEXT), {
       "mlflow.source.git.commit": sha,
       "mlflow.source.git.branch": "feat/x",
@@ -239,6 +241,8 @@ Deno.test("env --tracker: W&B, MLflow and ClearML variables carry the same facts
       "runprov.run_id": "t1",
       "runprov.dirty": "false",
       "runprov.describe": v.RUNPROV_GIT_DESCRIBE,
+      ...(e.python.version ? { "runprov.python_version": e.python.version } : {}),
+      ...(e.packages.sha256 ? { "runprov.packages_sha256": e.packages.sha256 } : {}),
     });
     assertEquals(
       [v.CLEARML_VCS_COMMIT_ID, v.CLEARML_VCS_REPO_URL, v.CLEARML_VCS_BRANCH],

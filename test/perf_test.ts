@@ -27,6 +27,7 @@ Deno.test("perf: the lazily loaded modules are still in the module graph deno co
     assert(specs.some((s) => s.endsWith(`/lib/commands/${name}.ts`)), name);
   }
   assert(specs.some((s) => s.endsWith("/lib/tag/tag_run.ts")), "tag_run.ts");
+  assert(specs.some((s) => s.endsWith("/lib/environment/capture.ts")), "environment/capture.ts");
   assert(specs.some((s) => s.includes("jsonc-parser")), "jsonc-parser");
 });
 
@@ -37,6 +38,8 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
     "lib/commands/stamp.ts",
     "lib/commands/check.ts",
     "lib/commands/exec.ts",
+    // loaded on demand by every capture (session.ts imports it dynamically)
+    "lib/environment/capture.ts",
   ];
   const graph = await moduleGraph(entries);
   const loaded = staticClosure(graph, entries.map((e) => pathToFileURL(join(ROOT, e)).href));
@@ -52,6 +55,23 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
   const config = graph.get(pathToFileURL(join(ROOT, "lib/config/config.ts")).href)!;
   const jsonc = config.filter((d) => d.specifier.includes("jsonc-parser"));
   assert(jsonc.length > 0 && jsonc.every((d) => d.dynamic), JSON.stringify(jsonc));
+});
+
+Deno.test("perf: environment capture starts no process (no Deno.Command, no git, no python)", async () => {
+  const url = (p: string) => pathToFileURL(join(ROOT, p)).href;
+  const graph = await moduleGraph(["lib/run/session.ts", "lib/environment/capture.ts"]);
+  const session = graph.get(url("lib/run/session.ts"))!;
+  assert(
+    session.some((d) => d.dynamic && d.specifier === url("lib/environment/capture.ts")),
+    "session.ts loads the environment capture on demand",
+  );
+  for (const mod of staticClosure(graph, [url("lib/environment/capture.ts")])) {
+    if (!mod.startsWith("file:")) continue;
+    assert(!mod.endsWith("/lib/git/client.ts"), `${mod}: environment capture must not reach git`);
+    const code = (await Deno.readTextFile(new URL(mod)))
+      .replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    assert(!/Deno\.(Command|run)\b|\bspawn\(/.test(code), `${mod} can start a process`);
+  }
 });
 
 async function calls(sb: Sandbox, args: string[]): Promise<string[]> {

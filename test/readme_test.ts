@@ -61,7 +61,10 @@ async function actualIds(dir: string): Promise<string[]> {
   return runs.sort().reverse().map(([, id]) => id);
 }
 
-/** What may differ between the README's session and a real one. */
+/**
+ * What may differ between the README's session and a real one: ids, shas, dates, the host,
+ * the project's path, and the values of the environment lines of `show`.
+ */
 function normalise(text: string, ids: string[], dir: string): string {
   let out = text.replaceAll(dir, README_DIR);
   for (const id of ids) out = out.replaceAll(id, "<id>");
@@ -73,7 +76,11 @@ function normalise(text: string, ids: string[], dir: string): string {
     .replace(/\b[0-9a-f]{40}\b/g, "<sha>")
     .replace(/\b[0-9a-f]{12}\b/g, "<sha12>")
     .replace(/\b[0-9a-f]{7,11}\b/g, "<short>")
-    .replace(/^(host +)\S+$/gm, "$1<host>");
+    .replace(/^(host +).*$/gm, "$1<host>")
+    // The run's environment is the machine's: its lines must be there, their values differ
+    // (the README shows a GPU node; torch appears only where it is installed).
+    .replace(/^(python|packages|gpu|devices)( +).*$/gm, "$1$2<environment>")
+    .replace(/^torch +.*\n/gm, "");
 }
 
 function shq(s: string): string {
@@ -140,6 +147,14 @@ Deno.test("README quickstart: the normaliser keeps what matters", () => {
     "/tmp/x/p",
   );
   assertEquals(a, `ok: run <id> (<sha12>, clean) at <date.ms> in ${README_DIR}\nhost   <host>\n`);
+  assertEquals(
+    normalise(
+      "host     vm in docker\npython   3.11.2 (system /usr/bin/python3)\ntorch    2.1\n",
+      [],
+      "/x",
+    ),
+    "host     <host>\npython   <environment>\n",
+  );
   // A different status or exit code is never normalised away.
   assert(normalise("failed", [], "/x") !== normalise("succeeded", [], "/x"));
 });

@@ -32,6 +32,10 @@ const ALL_TRACKERS = Object.keys(TRACKER) as Tracker[];
 
 interface Rec {
   run_id: string;
+  environment?: {
+    python?: { version?: string | null } | null;
+    packages?: { sha256?: string | null } | null;
+  } | null;
   git: {
     root: string;
     sha: string;
@@ -69,6 +73,13 @@ function expected(rec: Rec, file: string, trackers: Tracker[]): Record<string, u
         "runprov.run_id": rec.run_id,
         "runprov.dirty": String(g.dirty),
         "runprov.describe": g.describe,
+        // From the record's environment, when it knows them (lib/environment).
+        ...(rec.environment?.python?.version
+          ? { "runprov.python_version": rec.environment.python.version }
+          : {}),
+        ...(rec.environment?.packages?.sha256
+          ? { "runprov.packages_sha256": rec.environment.packages.sha256 }
+          : {}),
       };
     }
     if (t === "clearml") {

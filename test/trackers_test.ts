@@ -48,6 +48,27 @@ Deno.test("trackers: MLflow's run context is JSON of git and runprov tags", () =
   );
 });
 
+Deno.test("trackers: MLflow also gets the python version and package digest of the environment", () => {
+  const rec = record({});
+  rec.environment = {
+    python: { version: "3.11.7" },
+    packages: { sha256: "ab".repeat(32) },
+  } as RunRecord["environment"];
+  const tags = JSON.parse(mlflowRunContext(rec));
+  assertEquals(tags["runprov.python_version"], "3.11.7");
+  assertEquals(tags["runprov.packages_sha256"], "ab".repeat(32));
+  rec.environment = null;
+  assertEquals(JSON.parse(mlflowRunContext(rec))["runprov.python_version"], undefined);
+  // W&B and ClearML have no variable that reads either: their variables stay as they were.
+  assertEquals(envVars(rec, null, ["wandb", "clearml"]).slice(8).map(([n]) => n), [
+    "WANDB_GIT_COMMIT",
+    "WANDB_GIT_REMOTE_URL",
+    "CLEARML_VCS_COMMIT_ID",
+    "CLEARML_VCS_REPO_URL",
+    "CLEARML_VCS_BRANCH",
+  ]);
+});
+
 Deno.test("trackers: unknown facts are empty, and MLflow leaves their tags out", () => {
   const rec = record({
     available: false,

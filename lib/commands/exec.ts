@@ -202,11 +202,18 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
       await discardRun(planned);
     }
     const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
+    // While CMD runs: read the sources (direct_url.json) of every distribution for the final
+    // record, which the start of the run did not wait for.
+    const environment = record.environment?.packages
+      ? import("../environment/capture.ts").then((m) => m.completeEnvironment(record.environment))
+      : Promise.resolve(record.environment);
+    environment.catch(() => {});
     outcome = await supervise(command, { env, cwd: ctx.global.dir }, relay);
     const ended = ctx.io.now();
     const signal = outcome.signal ?? null;
     final = {
       ...record,
+      environment: await environment.catch(() => record.environment),
       status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
       command: {
         ...record.command!,

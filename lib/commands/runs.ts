@@ -11,6 +11,7 @@ import { parseTrailers, readNamespaces, shownTag, tagName, tagRef } from "../tag
 import { runIdProblem } from "../run/run_id.ts";
 import { jsonPrintable, printable } from "../util/printable.ts";
 import type { Context } from "../io.ts";
+import { containerSuffix, environmentLines } from "../environment/summary.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first
 
@@ -40,8 +41,10 @@ Usage: runprov show ID [--json]
 
 Prints the run's record when there is one in .runprov/runs/, else what its tag
 run/ID (under refs/tags or refs/runprov/tags) carries (commit, date and the Runprov-*
-trailers). Control characters in what others wrote (tag messages, names, paths) are
-printed escaped (\x1b, \r, \u202e).
+trailers). The summary of a record names its environment: python version and kind,
+package count and digest, torch, GPU models and driver, CUDA_VISIBLE_DEVICES and the
+container (on the host line). Control characters in what others wrote (tag messages,
+names, paths) are printed escaped (\x1b, \r, \u202e).
 
 Options:
   --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
@@ -155,7 +158,9 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       lines.push(["command", JSON.stringify(r.command.argv)]);
       if (r.command.exit_code !== null) lines.push(["exit", String(r.command.exit_code)]);
     }
-    if (r.host?.hostname) lines.push(["host", r.host.hostname]);
+    const inside = containerSuffix(r.environment);
+    if (r.host?.hostname || inside) lines.push(["host", `${r.host?.hostname ?? "-"}${inside}`]);
+    lines.push(...environmentLines(r.environment));
     lines.push(["record", stored.path]);
     lines.push([
       "tag",

@@ -9,6 +9,7 @@ import schemaJson from "../../runprov.schema.json" with { type: "json" };
 import { osReason, shown, shownPath, usageError } from "../errors.ts";
 import { globProblem } from "./glob.ts";
 import { JSON_MAX_DEPTH, jsonDepthOffset } from "../util/jsonpos.ts";
+import type { EnvironmentSettings } from "../environment/facts.ts";
 
 type JsoncParser = typeof import("jsonc-parser");
 let jsonc: JsoncParser | null = null;
@@ -54,6 +55,8 @@ export interface Config {
   git_timeout: number;
   tag: { prefix: string; remote: string; push: boolean; sign: boolean; refs: "tags" | "runprov" };
   patch: { capture: boolean; max_bytes: number };
+  /** What the record's `environment` section captures. */
+  environment: EnvironmentSettings;
 }
 
 /** The defaults, taken from the schema's `default` values. */
@@ -91,6 +94,8 @@ const EXPECTED_BY_PATTERN: Record<string, string> = {
     'or ending in \'.lock\' (e.g. "run/" or "exp-")',
   "ignore[]": "a glob that is not '/' alone and does not start with '!' (negation is not " +
     "supported)",
+  "environment.vars[]": "a glob of variable names: letters, digits, '_', '-' and the glob " +
+    'characters * ? [ ] ! ^ (e.g. "NCCL_*")',
 };
 
 /** 1-based line and column of `offset` in `text`. */

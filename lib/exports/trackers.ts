@@ -46,7 +46,8 @@ function knownSha(record: RunRecord): string {
 
 /**
  * MLflow's `MLFLOW_RUN_CONTEXT`: a JSON object of run tags. Git tags are left out when
- * unknown, because these tags override what MLflow's own git detection found.
+ * unknown, because these tags override what MLflow's own git detection found; the python
+ * version and the package digest only when the record's environment has them.
  */
 export function mlflowRunContext(record: RunRecord): string {
   const g = record.git;
@@ -57,6 +58,11 @@ export function mlflowRunContext(record: RunRecord): string {
   tags["runprov.run_id"] = record.run_id;
   tags["runprov.dirty"] = g.dirty ? "true" : "false";
   tags["runprov.describe"] = g.describe ?? "";
+  // A record read with --from may be foreign: only strings become tags.
+  const version: unknown = record.environment?.python?.version;
+  const digest: unknown = record.environment?.packages?.sha256;
+  if (typeof version === "string" && version) tags["runprov.python_version"] = version;
+  if (typeof digest === "string" && digest) tags["runprov.packages_sha256"] = digest;
   return JSON.stringify(tags);
 }
 

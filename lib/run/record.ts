@@ -4,6 +4,7 @@ import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
 import { osReason, RunprovError, shown, shownPath, usageError } from "../errors.ts";
 import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset } from "../util/jsonpos.ts";
+import type { EnvironmentFacts } from "../environment/facts.ts";
 import { Exit } from "../errors.ts";
 
 export const SCHEMA = "runprov.run/1";
@@ -47,6 +48,11 @@ export interface RunRecord {
   policy: PolicyRecord;
   command: CommandFacts | null;
   host: HostFacts;
+  /**
+   * Interpreter, packages, GPUs, container and variables of the run; null when config
+   * `environment.capture` is false; absent in records made before runprov captured it.
+   */
+  environment?: EnvironmentFacts | null;
   tool: { name: "runprov"; version: string };
   /** Set when the git facts were taken from an earlier record (`exec --from`). */
   from?: { path: string; run_id: string; created_at: string };
@@ -64,6 +70,7 @@ export function buildRecord(parts: {
   command?: CommandFacts | null;
   status?: RunStatus;
   parent?: string | null;
+  environment?: EnvironmentFacts | null;
 }): RunRecord {
   return {
     schema: SCHEMA,
@@ -76,6 +83,7 @@ export function buildRecord(parts: {
     policy: parts.policy,
     command: parts.command ?? null,
     host: parts.host,
+    ...(parts.environment !== undefined ? { environment: parts.environment } : {}),
     tool: { name: "runprov", version: parts.version },
   };
 }

@@ -34,10 +34,17 @@ import type { Context } from "../io.ts";
 import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
-import { type Config, CONFIG_FILE, loadConfig, type LoadedConfig } from "../config/config.ts";
+import {
+  type Config,
+  CONFIG_FILE,
+  defaultConfig,
+  loadConfig,
+  type LoadedConfig,
+} from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch } from "./patch.ts";
 import type { Location } from "../git/client.ts";
+import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
 export const RUN_OPTIONS: OptionSpec = {
@@ -153,6 +160,50 @@ export interface ConfiguredCapture {
   facts: GitFacts;
   config: LoadedConfig;
   git: Git;
+  /** The run's environment, when the capture was asked for it (null: switched off). */
+  environment?: EnvironmentFacts | null;
+}
+
+/** What to capture of the run's environment: `exec` resolves python from its command. */
+export interface EnvironmentRequest {
+  command?: readonly string[];
+}
+
+/**
+ * Capture the environment (files and variables only, no process) under `settings`; the
+ * module loads on demand so commands that never record a run do not pay for it.
+ */
+async function environmentOf(
+  ctx: Context,
+  request: EnvironmentRequest,
+  settings: EnvironmentSettings,
+): Promise<EnvironmentFacts | null> {
+  if (!settings.capture) return null;
+  const { captureEnvironment } = await import("../environment/capture.ts");
+  return await captureEnvironment({
+    settings,
+    env: ctx.io.env,
+    cwd: ctx.global.dir,
+    command: request.command,
+  });
+}
+
+/**
+ * Finish an environment capture started under the settings known before git ran (the early
+ * config, else the defaults) for the settings of the configuration finally read: switched-off
+ * parts are dropped, variables re-selected, and only a part newly switched on is read again.
+ */
+async function settleEnvironment(
+  ctx: Context,
+  request: EnvironmentRequest,
+  started: { settings: EnvironmentSettings; facts: Promise<EnvironmentFacts | null> },
+  wanted: EnvironmentSettings,
+): Promise<EnvironmentFacts | null> {
+  const facts = await started.facts;
+  if (JSON.stringify(started.settings) === JSON.stringify(wanted)) return facts;
+  const { reconcileEnvironment } = await import("../environment/capture.ts");
+  const settled = reconcileEnvironment(facts, started.settings, wanted, ctx.io.env);
+  return settled !== undefined ? settled : await environmentOf(ctx, request, wanted);
 }
 
 /**
@@ -194,7 +245,10 @@ export async function earlyConfig(
  * `ignore`, `tag.prefix`, `dir` and `git_timeout` shape the capture); outside a repository
  * only `--config`/`RUNPROV_CONFIG` are read.
  */
-export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture> {
+export async function captureConfigured(
+  ctx: Context,
+  environment?: EnvironmentRequest,
+): Promise<ConfiguredCapture> {
   const git = gitFor(ctx);
   const early = await earlyConfig(ctx);
   const applyTimeout = (loaded: LoadedConfig) => {
@@ -203,6 +257,15 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
     }
   };
   if (early) applyTimeout(early.loaded);
+  // The environment is read from files while git runs; the final config settles it below.
+  let envStarted:
+    | { settings: EnvironmentSettings; facts: Promise<EnvironmentFacts | null> }
+    | null = null;
+  if (environment) {
+    const settings = (early?.loaded.config ?? defaultConfig()).environment;
+    envStarted = { settings, facts: environmentOf(ctx, environment, settings) };
+    envStarted.facts.catch(() => {}); // awaited below; never left unhandled if git fails first
+  }
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
     prepare: async (info: Location) => {
@@ -224,7 +287,9 @@ export async function captureConfigured(ctx: Context): Promise<ConfiguredCapture
       ? await untrustedConfig(ctx, facts.root)
       : await configFor(ctx, facts.root);
   }
-  return { facts, config, git };
+  if (!envStarted) return { facts, config, git };
+  const settled = await settleEnvironment(ctx, environment!, envStarted, config.config.environment);
+  return { facts, config, git, environment: settled };
 }
 
 /**
@@ -340,7 +405,9 @@ export async function planRun(
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
   resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
   if (init.from !== undefined) return await planFromRecord(ctx, values, out, runId, init);
-  const { facts, config, git } = await captureConfigured(ctx);
+  const { facts, config, git, environment } = await captureConfigured(ctx, {
+    command: init.command?.argv,
+  });
   const policy = resolvePolicy(values, ctx.io.env, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
@@ -357,6 +424,7 @@ export async function planRun(
     patchTemp = staged?.temp ?? null;
   }
   const record = assemble(ctx, runId, str(values.name) ?? null, facts, decision, init);
+  record.environment = environment ?? null;
   return { record, path, config, patchTemp };
 }
 
@@ -394,6 +462,7 @@ function assemble(
     status: init.status,
     command: init.command,
     parent: init.parent ?? null,
+    environment: null,
   });
 }
 
@@ -420,6 +489,12 @@ async function planFromRecord(
   if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null) await ensureVacant(path, runId, out);
   const record = assemble(ctx, runId, str(values.name) ?? source.name, facts, decision, init);
+  // The git facts are the earlier record's; the environment is this run's own.
+  record.environment = await environmentOf(
+    ctx,
+    { command: init.command?.argv },
+    config.config.environment,
+  );
   record.from = { path: from, run_id: source.run_id, created_at: source.created_at };
   return { record, path, config };
 }
