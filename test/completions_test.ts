@@ -160,3 +160,14 @@ Deno.test("completions: every option of every command's --help is offered", asyn
     }
   });
 });
+
+Deno.test("help: no command's --help puts a control character on the terminal", async () => {
+  await withSandbox(async (sb) => {
+    for (const c of Object.keys((await import("../lib/cli/cli.ts")).COMMANDS)) {
+      const help = (await sb.runprov([c, "--help"])).stdout;
+      // deno-lint-ignore no-control-regex
+      const raw = help.match(/[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069]/gu);
+      assertEquals(raw, null, `${c} --help`);
+    }
+  });
+});

@@ -44,7 +44,7 @@ run/ID (under refs/tags or refs/runprov/tags) carries (commit, date and the Runp
 trailers). The summary of a record names its environment: python version and kind,
 package count and digest, torch, GPU models and driver, CUDA_VISIBLE_DEVICES and the
 container (on the host line). Control characters in what others wrote (tag messages,
-names, paths) are printed escaped (\x1b, \r, \u202e).
+names, paths) are printed escaped (\\x1b, \\r, \\u202e).
 
 Options:
   --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
