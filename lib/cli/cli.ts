@@ -51,6 +51,10 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/restore.ts")).restore,
     summary: "get back a run's exact code: a new worktree at its snapshot",
   },
+  rerun: {
+    load: async () => (await import("../commands/rerun.ts")).rerun,
+    summary: "run a run's recorded command again on its exact code (new run)",
+  },
   diff: {
     load: async () => (await import("../commands/diff.ts")).diff,
     summary: "the code difference between two runs (or HEAD, WORKTREE)",

@@ -131,6 +131,9 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       ],
     ];
     if (g.patch) lines.push(["patch", `${g.patch.path} sha256 ${g.patch.sha256}`]);
+    if (r.rerun_of) {
+      lines.push(["rerun of", `${r.rerun_of} (ran its snapshot ${g.sha.slice(0, 12)})`]);
+    }
     if (r.command) {
       lines.push(["command", JSON.stringify(r.command.argv)]);
       if (r.command.exit_code !== null) lines.push(["exit", String(r.command.exit_code)]);
