@@ -88,9 +88,19 @@ export async function runRecorded(ctx: Context, run: RecordedRun): Promise<numbe
     // A failed tag or push is reported but never hides the child's exit code.
     try {
       // Tagging (and its hashing, node:crypto) loads only when a run is tagged.
-      const { tagOutcome, tagRun } = await import("../tag/tag_run.ts");
+      const { subjectFromRecord, tagOutcome, tagRun } = await import("../tag/tag_run.ts");
       const settings = resolveTagSettings(config?.config);
-      const res = await tagRun(gitFor(ctx), final, settings, {
+      const git = gitFor(ctx);
+      const subject = subjectFromRecord(final);
+      if (final.git.dirty && path && final.git.root) {
+        // A dirty run's tag goes on its snapshot, as `runprov tag` puts it.
+        const { snapshotOf, snapshotProblem } = await import("../snapshot/build.ts");
+        if (snapshotProblem(final) === null) {
+          const stored = { path, record: final, sha256: "" };
+          subject.target = (await snapshotOf(git, stored, { top: final.git.root })).commit;
+        }
+      }
+      const res = await tagRun(git, subject, settings, {
         now: ctx.io.now(),
         url: str(values.url) ?? null,
         push: push === undefined ? undefined : push === true ? settings.remote : push,
