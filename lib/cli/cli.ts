@@ -33,7 +33,7 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
   },
   tag: {
     load: async () => (await import("../commands/tag.ts")).tag,
-    summary: "annotated tag run/ID on the commit recorded for run ID",
+    summary: "annotated tag run/ID on run ID's commit (a dirty run: its snapshot)",
   },
   runs: {
     load: async () => (await import("../commands/runs.ts")).runs,
