@@ -76,7 +76,11 @@ export async function diff(ctx: Context, args: string[]): Promise<number> {
     positionals.map((p) => sideOf(ctx, git, info, settings, p, capture)),
   );
   const format = values.stat ? "stat" : values["name-only"] ? "name-only" : "patch";
-  const [ta, tb] = await git.treesOf([a.commit, b.commit]);
+  // Trees read with the snapshot refs need no second look.
+  const unknown = [a, b].filter((s) => s.tree === undefined);
+  const found = unknown.length ? await git.treesOf(unknown.map((s) => s.commit)) : [];
+  unknown.forEach((s, i) => s.tree = found[i]);
+  const [ta, tb] = [a.tree, b.tree];
   if (format !== "name-only" && !values["no-header"]) {
     const header = diffHeader(a, b);
     if (ta === tb) header.push("# code: identical");
@@ -108,6 +112,7 @@ async function sideOf(
     return {
       label,
       commit: code.commit,
+      tree: code.tree,
       what: describeCode(code),
       record: code.stored?.record ?? null,
     };
@@ -158,8 +163,9 @@ async function sideOf(
 function describeCode(code: RunCode): string {
   const r = code.stored?.record;
   if (r) {
-    return r.git.dirty
-      ? `snapshot: ${r.git.sha.slice(0, 12)} plus the run's patch`
+    if (r.git.dirty) return `snapshot: ${r.git.sha.slice(0, 12)} plus the run's patch`;
+    return r.rerun_of
+      ? `rerun of ${r.rerun_of}: the snapshot it ran, clean`
       : "the run's recorded commit, clean";
   }
   return code.from === "tag" ? "from its run tag" : "from its snapshot ref";

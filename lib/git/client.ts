@@ -361,6 +361,9 @@ export interface GitOptions {
 /** Default time limit for one git process: 60 s (`RUNPROV_GIT_TIMEOUT` overrides). */
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
+/** Least time limit of a git process that checks out a whole tree (see checkoutTimeoutMs). */
+export const CHECKOUT_TIMEOUT_MS = 30 * 60_000;
+
 /**
  * A typed git client. Each method is one git process and returns parsed facts;
  * failures are {@link GitError}s with a {@link GitFailure} reason.
@@ -406,6 +409,8 @@ export class Git {
       env?: Record<string, string>;
       /** Config for this call only (command-line scope), after the client's overrides. */
       config?: readonly [string, string][];
+      /** Milliseconds before this call is killed, instead of the client's limit. */
+      timeoutMs?: number;
     } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
@@ -418,7 +423,7 @@ export class Git {
     const res = await this.#runner(argv, {
       cwd: opts.cwd ?? this.cwd,
       env,
-      timeoutMs: this.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       onStdout: opts.onStdout,
       input: opts.input,
     });
@@ -852,7 +857,19 @@ export class Git {
    */
   async worktreeAdd(dir: string, commit: string): Promise<void> {
     await this.config(); // checkout runs smudge filters: the repository's programs stay off
-    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], { config: NO_HOOKS });
+    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
+      config: NO_HOOKS,
+      timeoutMs: this.checkoutTimeoutMs(),
+    });
+  }
+
+  /**
+   * The time limit of a call that writes a whole tree (a restored worktree, its submodules):
+   * 30 minutes, or the client's limit when larger. Writing 100,000 files takes seconds on an
+   * idle machine and minutes on a loaded one or a network file system.
+   */
+  checkoutTimeoutMs(): number {
+    return Math.max(this.timeoutMs, CHECKOUT_TIMEOUT_MS);
   }
 
   /** Remove a linked worktree runprov made and could not finish (`git worktree remove --force`). */
@@ -861,6 +878,11 @@ export class Git {
       ok: [0, 128],
       config: NO_HOOKS,
     });
+  }
+
+  /** Forget worktrees whose directories are gone (`git worktree prune`). */
+  async worktreePrune(): Promise<void> {
+    await this.run(["worktree", "prune"], { config: NO_HOOKS });
   }
 
   /**
@@ -887,7 +909,12 @@ export class Git {
     }
     await this.run(
       ["submodule", "--quiet", "update", "--init", "--", ...subs.map((s) => s.path)],
-      { cwd: dir, config, env: { GIT_LITERAL_PATHSPECS: "1" } },
+      {
+        cwd: dir,
+        config,
+        env: { GIT_LITERAL_PATHSPECS: "1" },
+        timeoutMs: this.checkoutTimeoutMs(),
+      },
     );
   }
 
@@ -1011,23 +1038,27 @@ export interface TreeEntry {
 export interface CommitRef {
   ref: string;
   commit: string;
+  /** The commit's tree. */
+  tree: string;
   parents: string[];
   message: string;
 }
 
-const COMMIT_REF_FORMAT = "%(refname)%00%(objecttype)%00%(objectname)%00%(parent)%00%(contents)%00";
+const COMMIT_REF_FORMAT =
+  "%(refname)%00%(objecttype)%00%(objectname)%00%(tree)%00%(parent)%00%(contents)%00";
 
 /** Parse {@link COMMIT_REF_FORMAT} output (refs that are not commits are left out). */
 export function parseCommitRefs(out: string): CommitRef[] {
   const refs: CommitRef[] = [];
   for (const rec of out.split("\0\n")) {
     const f = rec.split("\0");
-    if (f.length < 5 || f[1] !== "commit") continue;
+    if (f.length < 6 || f[1] !== "commit") continue;
     refs.push({
       ref: f[0],
       commit: f[2],
-      parents: f[3].split(" ").filter(Boolean),
-      message: f[4],
+      tree: f[3],
+      parents: f[4].split(" ").filter(Boolean),
+      message: f[5],
     });
   }
   return refs;

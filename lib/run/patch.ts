@@ -63,7 +63,10 @@ export async function capturePatch(
     };
     await git.diffPatch(sha, sink);
     if (untracked && untracked.paths.length > 0 && !truncated) {
-      await git.untrackedPatch(untracked.top, untracked.paths, sink);
+      // Files larger in all than the room left would be cut anyway: never hash them into
+      // the repository (an unignored data directory can be gigabytes).
+      if (await sizeExceeds(untracked, maxBytes - bytes)) truncated = true;
+      else await git.untrackedPatch(untracked.top, untracked.paths, sink);
     }
   });
   const fact: PatchFact = { path, sha256: await sha256Of(kept, bytes), bytes, truncated };
@@ -109,4 +112,31 @@ export async function sha256Of(chunks: readonly Uint8Array[], total: number): Pr
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Whether the untracked files (directories walked, symlinks not followed) hold more than
+ * `limit` bytes; stops as soon as they do. A directory `git status` collapsed may also hold
+ * ignored files, which count here too: the answer errs towards "too big".
+ */
+export async function sizeExceeds(files: UntrackedFiles, limit: number): Promise<boolean> {
+  let total = 0;
+  const stack = files.paths.map((p) => `${files.top}/${p.replace(/\/$/, "")}`);
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch {
+      continue; // gone meanwhile: git add will say so
+    }
+    if (info.isDirectory) {
+      if (path.endsWith("/.git")) continue;
+      for await (const e of Deno.readDir(path)) stack.push(`${path}/${e.name}`);
+    } else {
+      total += info.size;
+      if (total > limit) return true;
+    }
+  }
+  return false;
 }

@@ -35,6 +35,8 @@ export interface Snapshot {
   created: boolean;
   /** What the snapshot cannot hold, in words (edits inside submodules, for one). */
   warnings: string[];
+  /** The snapshot's tree, when known without asking git again (an existing ref). */
+  tree?: string;
 }
 
 /** The message of a dirty run's snapshot commit: what it is, then `Runprov-*` trailers. */
@@ -206,7 +208,15 @@ export async function snapshotOf(
   if (existing) {
     const why = refMismatch(existing.commit, existing.parents, existing.message, r);
     if (why) throw refConflict(ref, existing.commit, r.run_id, why);
-    return { commit: existing.commit, ref, base, clean: !r.git.dirty, created: false, warnings };
+    return {
+      commit: existing.commit,
+      ref,
+      base,
+      clean: !r.git.dirty,
+      created: false,
+      warnings,
+      tree: existing.tree,
+    };
   }
   if ((await git.resolveCommit(base)) === null) throw missingCommit(r, opts.shallow ?? false);
   let commit = base;

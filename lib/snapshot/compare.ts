@@ -11,6 +11,8 @@ export interface Side {
   label: string;
   /** The commit whose tree is this side's code. */
   commit: string;
+  /** That commit's tree, when already known. */
+  tree?: string;
   /** How the code was found, in words (`snapshot of abc123 + patch`). */
   what: string;
   record: RunRecord | null;

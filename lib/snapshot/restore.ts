@@ -16,13 +16,16 @@ export function defaultRestoreDir(info: RepoInfo, id: string, word = "run"): str
   return join(dirname(top), `${name}-${word}-${id}`);
 }
 
-/** Refuse a target that exists and is not an empty directory (restore never touches it). */
-export async function checkTarget(dir: string): Promise<void> {
+/**
+ * Refuse a target that exists and is not an empty directory (restore never touches it);
+ * resolves whether it exists (empty).
+ */
+export async function checkTarget(dir: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(dir);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
+    if (err instanceof Deno.errors.NotFound) return false;
     throw usageError(`cannot use ${dir}: ${(err as Error).message}`);
   }
   if (!info.isDirectory) {
@@ -34,6 +37,7 @@ export async function checkTarget(dir: string): Promise<void> {
       "give a new or empty directory, or remove that one first",
     );
   }
+  return true;
 }
 
 /**
@@ -46,10 +50,18 @@ export async function materialise(
   commit: string,
   dir: string,
 ): Promise<void> {
-  await checkTarget(dir);
+  const existed = await checkTarget(dir);
   try {
     await git.worktreeAdd(dir, commit);
   } catch (err) {
+    // A killed or failed checkout leaves nothing behind: not the files, not the registration.
+    await git.worktreeRemove(dir).catch(() => {});
+    if (existed) {
+      for await (const e of Deno.readDir(dir)) {
+        await Deno.remove(join(dir, e.name), { recursive: true }).catch(() => {});
+      }
+    } else await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await git.worktreePrune().catch(() => {});
     if (!(err instanceof GitError)) throw err;
     throw new RunprovError(
       `cannot create the worktree ${dir}: ${failureReason(err)}`,

@@ -22,6 +22,8 @@ export interface RunCode {
   /** The snapshot ref was made by this call. */
   created: boolean;
   warnings: string[];
+  /** The snapshot's tree, when already known (read with its ref). */
+  tree?: string;
 }
 
 /**
@@ -44,11 +46,20 @@ export async function codeOfRun(
       from: "record",
       created: s.created,
       warnings: s.warnings,
+      tree: s.tree,
     };
   }
   const ref = await git.commitRef(snapshotRef(id));
   if (ref) {
-    return { id, commit: ref.commit, stored: null, from: "snapshot", created: false, warnings: [] };
+    return {
+      id,
+      commit: ref.commit,
+      stored: null,
+      from: "snapshot",
+      created: false,
+      warnings: [],
+      tree: ref.tree,
+    };
   }
   const tag = await git.tagInfo(tagName(settings, id));
   if (tag) {
