@@ -1,6 +1,6 @@
 /**
  * The run list `runs` and `prune` work from: the records of the record directory merged
- * with the run tags of both tag namespaces, in one `for-each-ref` call.
+ * with the run tags of both tag namespaces and the snapshot refs, in one `for-each-ref` call.
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { gitFor } from "./session.ts";
@@ -8,6 +8,7 @@ import { optionalRepo, recordDirFor } from "./lookup.ts";
 import { hereFacts, mergeRuns, readRecordDir, type RunEntry } from "./history.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { readNamespaces, type TagSettings } from "../tag/names.ts";
+import { SNAPSHOT_PREFIX } from "../snapshot/names.ts";
 import type { Context } from "../io.ts";
 
 /** What {@link collectRuns} found. */
@@ -32,8 +33,11 @@ export async function collectRuns(ctx: Context, what: string): Promise<RunListin
   // Both namespaces (tag.refs "tags" and "runprov"), so runs tagged before a switch still show.
   const glob = settings.prefix.endsWith("/") ? "" : "*";
   const patterns = readNamespaces(settings).map((ns) => `${ns}${settings.prefix}${glob}`);
-  const [tags, { records, skipped }] = await Promise.all([
-    info ? git.listTags(patterns) : Promise.resolve([]),
+  // Tags and snapshot refs come from one for-each-ref.
+  const [{ tags, refs }, { records, skipped }] = await Promise.all([
+    info
+      ? git.listTagsAndRefs(patterns, SNAPSHOT_PREFIX)
+      : Promise.resolve({ tags: [], refs: new Map<string, string>() }),
     readRecordDir(recordDir),
   ]);
   const entries = mergeRuns(
@@ -41,6 +45,7 @@ export async function collectRuns(ctx: Context, what: string): Promise<RunListin
     tags,
     settings.prefix,
     await hereFacts(records.map((r) => r.record)),
+    refs,
   );
   return { git, info, settings, recordDir, entries, skipped };
 }

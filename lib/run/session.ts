@@ -42,7 +42,7 @@ import {
   type LoadedConfig,
 } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
-import { type PatchFact, patchPathFor, stagePatch } from "./patch.ts";
+import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
@@ -416,10 +416,17 @@ export async function planRun(
   if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null) await ensureVacant(path, runId, out);
   let patchTemp: string | null = null;
-  if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
+  // Untracked files that count go into the patch too: a snapshot rebuilds them from it.
+  const untracked = facts.untracked_counts && facts.untracked.length > 0 && facts.root
+    ? { top: facts.root, paths: facts.untracked }
+    : null;
+  if (
+    path !== null && facts.available && (facts.changed.length > 0 || untracked) &&
+    config.config.patch.capture
+  ) {
     const patchPath = patchPathFor(path);
     await ensurePatchVacant(patchPath, path, runId);
-    const staged = await patchOrWarn(ctx, git, facts.sha, patchPath, config);
+    const staged = await patchOrWarn(ctx, git, facts.sha, patchPath, config, untracked);
     facts.patch = staged?.patch ?? null;
     patchTemp = staged?.temp ?? null;
   }
@@ -509,9 +516,10 @@ async function patchOrWarn(
   sha: string,
   path: string,
   config: LoadedConfig,
+  untracked: UntrackedFiles | null,
 ): Promise<{ patch: PatchFact; temp: string } | null> {
   try {
-    const staged = await stagePatch(git, sha, path, config.config.patch.max_bytes);
+    const staged = await stagePatch(git, sha, path, config.config.patch.max_bytes, untracked);
     const patch = staged.patch;
     if (patch.truncated) {
       ctx.warn(
