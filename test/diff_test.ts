@@ -9,7 +9,7 @@ import { diffHeader, type Side } from "../lib/snapshot/compare.ts";
 import { assertUntouched, checkoutState, makeDirtyMatrix } from "./snapshot_fixtures.ts";
 
 async function exec(sb: Sandbox, id: string, argv: string[]) {
-  const r = await sb.runprov(["exec", "-q", "--run-id", id, "--", ...argv]);
+  const r = await sb.runprov(["-q", "exec", "--run-id", id, "--", ...argv]);
   assertEquals(r.code, 0, r.stderr);
 }
 

@@ -78,8 +78,8 @@ Deno.test("reproduce: runs -> restore -> rerun -> diff on a small ML project's h
     await Deno.writeFile(join(sb.dir, "checkpoints/init.ckpt"), weights(2, 64 * 1024));
     await sb.gitIn(join(sb.dir, "third_party/tokenizer"), "checkout", "-q", "HEAD~1");
     const exp = await sb.runprov([
-      "exec",
       "-q",
+      "exec",
       "--name",
       "lr sweep",
       "--",
@@ -96,8 +96,8 @@ Deno.test("reproduce: runs -> restore -> rerun -> diff on a small ML project's h
     await sb.git("reset", "-q", "--hard");
     await sb.git("submodule", "-q", "update");
     const base = await sb.runprov([
-      "exec",
       "-q",
+      "exec",
       "--",
       "sh",
       "train.sh",

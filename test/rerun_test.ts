@@ -33,7 +33,7 @@ Deno.test("rerun: the recorded command runs again in its directory, on the run's
     await project(sb);
     await sb.write("conf/lr", "0.2\n"); // the run's uncommitted edit
     const first = await sb.runprov(
-      ["exec", "-q", "--run-id", "orig", "--name", "base", "--", "sh", "train.sh", "--seed", "1"],
+      ["-q", "exec", "--run-id", "orig", "--name", "base", "--", "sh", "train.sh", "--seed", "1"],
       { cwd: join(sb.dir, "src") },
     );
     assertEquals(first.code, 0, first.stderr);
@@ -76,15 +76,15 @@ Deno.test("rerun: the recorded command runs again in its directory, on the run's
 
 Deno.test("rerun: the command's exit code, failure and signals are exec's", async () => {
   await withSandbox(async (sb) => {
-    const first = await sb.runprov(["exec", "-q", "--run-id", "code1", "--", "sh", "-c", "exit 7"]);
+    const first = await sb.runprov(["-q", "exec", "--run-id", "code1", "--", "sh", "-c", "exit 7"]);
     assertEquals(first.code, 7);
-    const r = await sb.runprov(["rerun", "-q", "code1", "--run-id", "code2"]);
+    const r = await sb.runprov(["-q", "rerun", "code1", "--run-id", "code2"]);
     assertEquals(r.code, 7, r.stderr);
     const rec = await record(sb, "code2");
     assertEquals([rec.status, rec.command.exit_code, rec.rerun_of], ["failed", 7, "code1"]);
-    const missing = await sb.runprov(["exec", "-q", "--run-id", "nf1", "--", "no-such-cmd-x"]);
+    const missing = await sb.runprov(["-q", "exec", "--run-id", "nf1", "--", "no-such-cmd-x"]);
     assertEquals(missing.code, 127);
-    assertEquals((await sb.runprov(["rerun", "-q", "nf1", "--run-id", "nf2"])).code, 127);
+    assertEquals((await sb.runprov(["-q", "rerun", "nf1", "--run-id", "nf2"])).code, 127);
 
     // A command that waits for SIGTERM: sent to runprov, it reaches the child both times.
     const script = 'trap "echo TERM > got; exit 0" TERM; touch ready; while :; do sleep 0.05; done';
@@ -107,7 +107,7 @@ Deno.test("rerun: the command's exit code, failure and signals are exec's", asyn
 
 Deno.test("rerun: refuses a run without a recorded command, or an unknown run (exit 2)", async () => {
   await withSandbox(async (sb) => {
-    assertEquals((await sb.runprov(["stamp", "-q", "--run-id", "st1"])).code, 0);
+    assertEquals((await sb.runprov(["-q", "stamp", "--run-id", "st1"])).code, 0);
     const r = await sb.runprov(["rerun", "st1"]);
     assertEquals(r.code, 2);
     assertMatch(r.stderr, /run st1 has no recorded command/);
@@ -123,8 +123,8 @@ Deno.test("rerun --in: a new dir, or an earlier rerun's clean worktree; anything
   await withSandbox(async (sb) => {
     await sb.write("README.md", "dirty\n");
     const first = await sb.runprov([
-      "exec",
       "-q",
+      "exec",
       "--run-id",
       "in1",
       "--",
@@ -135,22 +135,22 @@ Deno.test("rerun --in: a new dir, or an earlier rerun's clean worktree; anything
     assertEquals(first.code, 0, first.stderr);
     const dir = join(sb.base, "work");
     assertEquals(
-      (await sb.runprov(["rerun", "-q", "in1", "--in", dir, "--run-id", "in2"])).code,
+      (await sb.runprov(["-q", "rerun", "in1", "--in", dir, "--run-id", "in2"])).code,
       0,
     );
     assertEquals(
-      (await sb.runprov(["rerun", "-q", "in1", "--in", dir, "--run-id", "in3"])).code,
+      (await sb.runprov(["-q", "rerun", "in1", "--in", dir, "--run-id", "in3"])).code,
       0,
     );
     assertEquals(await Deno.readTextFile(join(dir, "seen")), "dirty\ndirty\n");
     await Deno.writeTextFile(join(dir, "README.md"), "tampered\n");
-    const dirty = await sb.runprov(["rerun", "-q", "in1", "--in", dir, "--run-id", "in4"]);
+    const dirty = await sb.runprov(["-q", "rerun", "in1", "--in", dir, "--run-id", "in4"]);
     assertEquals(dirty.code, 2);
     assertMatch(dirty.stderr, /has uncommitted changes/);
     const other = join(sb.base, "other");
     await Deno.mkdir(other);
     await Deno.writeTextFile(join(other, "x"), "x");
-    const foreign = await sb.runprov(["rerun", "-q", "in1", "--in", other, "--run-id", "in5"]);
+    const foreign = await sb.runprov(["-q", "rerun", "in1", "--in", other, "--run-id", "in5"]);
     assertEquals(foreign.code, 2);
     assertMatch(foreign.stderr, /is not a checkout of the run's snapshot/);
   });

@@ -23,7 +23,7 @@ function runFiles(sb: Sandbox, withUntracked: boolean) {
 }
 
 async function stamp(sb: Sandbox, id: string) {
-  const r = await sb.runprov(["stamp", "-q", "--run-id", id]);
+  const r = await sb.runprov(["-q", "stamp", "--run-id", id]);
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -199,7 +199,7 @@ Deno.test("restore, diff, verify: hooks, filters and diff programs the repositor
     await armRepository(sb, canary);
     for (
       const argv of [
-        ["stamp", "-q", "--run-id", "h1"],
+        ["-q", "stamp", "--run-id", "h1"],
         ["restore", "--print", "h1"],
         ["restore", "h1", join(sb.base, "h1")],
         ["verify", "h1"],

@@ -14,7 +14,7 @@ import {
 } from "./snapshot_fixtures.ts";
 
 async function stamp(sb: Sandbox, id: string) {
-  const r = await sb.runprov(["stamp", "-q", "--run-id", id]);
+  const r = await sb.runprov(["-q", "stamp", "--run-id", id]);
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -92,7 +92,7 @@ Deno.test("tag: a dirty run without a complete patch is tagged on its commit, sa
 Deno.test("exec --tag: a dirty run's tag goes on its snapshot too", async () => {
   await withSandbox(async (sb) => {
     await sb.write("README.md", "experiment\n");
-    const r = await sb.runprov(["exec", "-q", "--run-id", "e1", "--tag", "--", "true"]);
+    const r = await sb.runprov(["-q", "exec", "--run-id", "e1", "--tag", "--", "true"]);
     assertEquals(r.code, 0, r.stderr);
     const snap = await rev(sb, "refs/runprov/snapshots/e1");
     assertEquals(await rev(sb, "run/e1^{commit}"), snap);

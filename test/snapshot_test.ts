@@ -14,7 +14,7 @@ import { RunprovError } from "../lib/errors.ts";
 import { checkoutState, makeDirtyMatrix, worktreeTree } from "./snapshot_fixtures.ts";
 
 async function stamp(sb: Sandbox, id: string, extra: string[] = []) {
-  const r = await sb.runprov(["stamp", "--run-id", id, "-q", ...extra]);
+  const r = await sb.runprov(["-q", "stamp", "--run-id", id, ...extra]);
   assertEquals(r.code, 0, r.stderr);
   return (await readRecordFile(join(sb.dir, ".runprov", "runs", `${id}.json`)))!;
 }
