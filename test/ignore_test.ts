@@ -89,7 +89,9 @@ Deno.test("verify: ignore globs decide what counts, as they did when the run was
 
 Deno.test("verify: a run dirty only by untracked files (untracked: dirty) had a clean tracked tree", async () => {
   await withSandbox(async (sb) => {
-    await configure(sb, { untracked: "dirty" });
+    // Without a patch holding them (patch.capture off, or a record from before runprov
+    // stored untracked files in the patch), they are not compared.
+    await configure(sb, { untracked: "dirty", patch: { capture: false } });
     await sb.write("scratch.txt", "s\n");
     const { r, rec } = await stampRecord(sb, "ut");
     assertEquals(r.code, 0, r.stderr);
@@ -97,5 +99,21 @@ Deno.test("verify: a run dirty only by untracked files (untracked: dirty) had a 
     const v = await sb.runprov(["verify", "ut"]);
     assertEquals(v.code, 0, v.stderr);
     assertMatch(v.stderr, /1 untracked file\(s\) are not compared/);
+  });
+});
+
+Deno.test("verify: a run's counted untracked files are compared when its patch holds them", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { untracked: "dirty" });
+    await sb.write("scratch.txt", "s\n");
+    const { r, rec } = await stampRecord(sb, "utp");
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals([rec.git.dirty, rec.git.patch?.untracked], [true, true]);
+    const v = await sb.runprov(["verify", "utp"]);
+    assertEquals(v.code, 0, v.stderr);
+    assertNotMatch(v.stderr, /not compared/);
+    await sb.write("scratch.txt", "changed\n");
+    const differs = await sb.runprov(["verify", "utp"]);
+    assertEquals(differs.code, 3, differs.stderr);
   });
 });
