@@ -117,3 +117,18 @@ Deno.test("verify: a run's counted untracked files are compared when its patch h
     assertEquals(differs.code, 3, differs.stderr);
   });
 });
+
+Deno.test("ignore: from a subdirectory (-C), a collapsed directory holding a counted file is listed", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { ignore: ["*.ckpt"], untracked: "dirty" });
+    await sb.write("src/train.py", "print(1)\n");
+    await sb.git("add", "src/train.py");
+    await sb.git("commit", "-q", "-m", "src");
+    await sb.write("mixed/epoch.ckpt", "w\n");
+    await sb.write("mixed/notes.txt", "n\n");
+    const r = await sb.runprov(["-C", "src", "stamp", "--run-id", "sub", "--out", "-"]);
+    assertEquals(r.code, 0, r.stderr);
+    const rec = JSON.parse(r.stdout);
+    assertEquals([rec.git.untracked, rec.git.dirty], [["mixed/"], true]);
+  });
+});

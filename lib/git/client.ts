@@ -641,10 +641,16 @@ export class Git {
   /**
    * The untracked, not-ignored files below `dirs` (directories `git status` showed collapsed,
    * as `dir/`), handed one by one to `each` until it returns false, which stops git:
-   * `git ls-files -z --others --exclude-standard -- :(literal)<dir>...`. Only those
-   * directories are walked; an untracked nested repository stays one `dir/` entry.
+   * `git ls-files -z --others --exclude-standard -- :(literal)<dir>...`, run at the
+   * repository top `top` (`dirs` and the paths handed out are relative to it, as `git status`
+   * lists them). Only those directories are walked; an untracked nested repository stays
+   * one `dir/` entry.
    */
-  async untrackedBelow(dirs: readonly string[], each: (path: string) => boolean): Promise<void> {
+  async untrackedBelow(
+    dirs: readonly string[],
+    each: (path: string) => boolean,
+    top: string,
+  ): Promise<void> {
     if (dirs.length === 0) return;
     const utf8 = new TextDecoder();
     let partial = "";
@@ -658,6 +664,7 @@ export class Git {
         ...dirs.map((d) => `:(literal)${d}`),
       ],
       {
+        cwd: top,
         onStdout: (chunk) => {
           partial += utf8.decode(chunk, { stream: true });
           const paths = partial.split("\0");

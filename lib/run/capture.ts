@@ -302,7 +302,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const [pushed, submodules, untracked] = await Promise.all([
     pushedState(git, st, config),
     submoduleFacts(git, info.root, subFlags, opts.readTextFile ?? defaultRead),
-    opts.ignoreInsideDirs ? withoutIgnoredDirs(git, listed, ignore) : listed,
+    opts.ignoreInsideDirs ? withoutIgnoredDirs(git, info.root, listed, ignore) : listed,
   ]);
 
   const dirty = changed.length > 0 || (untrackedMode === "dirty" && untracked.length > 0);
@@ -359,6 +359,7 @@ function scanProblem(err: GitError, step: string, gitDir: string): string {
  */
 async function withoutIgnoredDirs(
   git: Git,
+  top: string,
   untracked: string[],
   ignore: (path: string) => boolean,
 ): Promise<string[]> {
@@ -375,7 +376,7 @@ async function withoutIgnoredDirs(
         }
       }
       return pending.size > 0;
-    });
+    }, top);
   } catch (err) {
     if (err instanceof GitError) return untracked;
     throw err;
