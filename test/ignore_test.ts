@@ -132,3 +132,25 @@ Deno.test("ignore: from a subdirectory (-C), a collapsed directory holding a cou
     assertEquals([rec.git.untracked, rec.git.dirty], [["mixed/"], true]);
   });
 });
+
+Deno.test("ignore: an ignored file inside a collapsed directory stays out of the run's patch and verify", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { ignore: ["*.ckpt"], untracked: "dirty" });
+    await sb.write("mixed/epoch.ckpt", "weights 1\n");
+    await sb.write("mixed/notes.txt", "n\n");
+    const { r, rec } = await stampRecord(sb, "mx");
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals([rec.git.untracked, rec.git.patch?.untracked], [["mixed/"], true]);
+    const patch = await Deno.readTextFile(rec.git.patch.path);
+    assertMatch(patch, /mixed\/notes\.txt/);
+    assertNotMatch(patch, /epoch\.ckpt/, "an ignored checkpoint is never in the patch");
+    // Training goes on writing the checkpoint: the code is still the run's.
+    await sb.write("mixed/epoch.ckpt", "weights 2\n");
+    const v = await sb.runprov(["verify", "mx"]);
+    assertEquals(v.code, 0, v.stderr);
+    // The snapshot holds the counted file and not the checkpoint.
+    const snap = (await sb.runprov(["restore", "--print", "mx"])).stdout.trim();
+    const files = await sb.git("ls-tree", "-r", "--name-only", snap, "--", "mixed");
+    assertEquals(files.trim(), "mixed/notes.txt");
+  });
+});

@@ -1,7 +1,7 @@
 /** `runprov diff A B`: the code difference between two runs (their snapshots), or a checkout. */
 import { parseCommandArgs } from "../cli/args.ts";
 import { Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { captureConfigured, gitFor } from "../run/session.ts";
+import { captureConfigured, gitFor, untrackedForPatch } from "../run/session.ts";
 import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
@@ -143,7 +143,10 @@ async function sideOf(
     };
   }
   const untracked = facts.untracked_counts && facts.untracked.length > 0
-    ? { top: info.root, paths: facts.untracked }
+    ? {
+      top: info.root,
+      paths: await untrackedForPatch(git, info.root, facts.untracked, capture!.config.config),
+    }
     : null;
   const patch = await currentPatch(git, facts.sha, untracked);
   const commit = await commitWithPatch(git, info.root, facts.sha, patch, {

@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { configFor, gitFor, ignorePredicate } from "../run/session.ts";
+import { configFor, gitFor, ignorePredicate, untrackedForPatch } from "../run/session.ts";
 import { captureGit, type GitFacts } from "../run/capture.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
 import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
@@ -186,10 +186,20 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
   }
   const patches = new Map<boolean, Promise<string>>();
   const patchSha = (untracked: boolean) => {
-    // A run whose untracked files counted stored them in its patch: hash them the same way.
-    const files = untracked && facts.root ? { top: facts.root, paths: facts.untracked } : null;
+    // A run whose untracked files counted stored them in its patch: hash them the same way
+    // (ignored files inside collapsed directories left out, as the capture left them out).
     if (!patches.has(untracked)) {
-      patches.set(untracked, currentPatch(git, "HEAD", files).then(sha256Hex));
+      const top = facts.root ?? info.root;
+      const files = untracked
+        ? untrackedForPatch(git, top, facts.untracked, loaded.config).then((paths) => ({
+          top,
+          paths,
+        }))
+        : Promise.resolve(null);
+      patches.set(
+        untracked,
+        files.then((f) => currentPatch(git, "HEAD", f)).then(sha256Hex),
+      );
     }
     return patches.get(untracked)!;
   };

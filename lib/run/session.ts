@@ -344,6 +344,30 @@ export function ignorePredicate(config: Config, root: string): (path: string) =>
 }
 
 /**
+ * The untracked files a patch holds for a tree whose untracked files count (`untracked:
+ * "dirty"`), relative to `top`: those `git status` listed, except that a directory it shows
+ * collapsed (`dir/`) is expanded to its untracked files that `ignore` does not match, when
+ * `ignore` has globs. So an ignored checkpoint next to a counted file never enters a run's
+ * patch, its snapshot, or the hash `verify` compares.
+ */
+export async function untrackedForPatch(
+  git: Git,
+  top: string,
+  untracked: readonly string[],
+  config: Config,
+): Promise<string[]> {
+  const dirs = untracked.filter((p) => p.endsWith("/"));
+  if (config.ignore.length === 0 || dirs.length === 0) return [...untracked];
+  const ignore = ignorePredicate(config, top);
+  const paths = untracked.filter((p) => !p.endsWith("/"));
+  await git.untrackedBelow(dirs, (p) => {
+    if (!ignore(p)) paths.push(p);
+    return true;
+  }, top);
+  return paths;
+}
+
+/**
  * Apply a decision: print its warning (unless quiet), or throw the refusal with its
  * exit code.
  */
@@ -417,9 +441,11 @@ export async function planRun(
   if (path !== null) await ensureVacant(path, runId, out);
   let patchTemp: string | null = null;
   // Untracked files that count go into the patch too: a snapshot rebuilds them from it.
-  const untracked = facts.untracked_counts && facts.untracked.length > 0 && facts.root
-    ? { top: facts.root, paths: facts.untracked }
-    : null;
+  const untrackedPaths = facts.untracked_counts && facts.untracked.length > 0 && facts.root &&
+      path !== null && config.config.patch.capture
+    ? await untrackedForPatch(git, facts.root, facts.untracked, config.config)
+    : [];
+  const untracked = untrackedPaths.length > 0 ? { top: facts.root!, paths: untrackedPaths } : null;
   if (
     path !== null && facts.available && (facts.changed.length > 0 || untracked) &&
     config.config.patch.capture
