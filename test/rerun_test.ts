@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "./assert.ts";
-import { type Sandbox, withSandbox } from "./helpers.ts";
+import { runprovArgv, type Sandbox, withSandbox } from "./helpers.ts";
 import { assertUntouched, checkoutState } from "./snapshot_fixtures.ts";
 
 async function waitFor(path: string, ms = 20000): Promise<void> {
@@ -153,5 +153,42 @@ Deno.test("rerun --in: a new dir, or an earlier rerun's clean worktree; anything
     const foreign = await sb.runprov(["-q", "rerun", "in1", "--in", other, "--run-id", "in5"]);
     assertEquals(foreign.code, 2);
     assertMatch(foreign.stderr, /is not a checkout of the run's snapshot/);
+  });
+});
+
+Deno.test("rerun: a taken --run-id is refused before anything is restored; no record replaced", async () => {
+  await withSandbox(async (sb) => {
+    await project(sb);
+    assertEquals((await sb.runprov(["-q", "exec", "--run-id", "t1", "--", "true"])).code, 0);
+    assertEquals((await sb.runprov(["-q", "exec", "--run-id", "t2", "--", "true"])).code, 0);
+    const before = await Deno.readTextFile(join(sb.dir, ".runprov", "runs", "t2.json"));
+    const dir = join(sb.base, "never");
+    const r = await sb.runprov(["rerun", "t1", "--run-id", "t2", "--in", dir]);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, /run t2 already has a record there/);
+    assertEquals(await Deno.readTextFile(join(sb.dir, ".runprov", "runs", "t2.json")), before);
+    assertEquals(await Deno.stat(dir).then(() => true, () => false), false, "nothing restored");
+  });
+});
+
+Deno.test("rerun: inside a live run it records a child run naming its parent", async () => {
+  await withSandbox(async (sb) => {
+    await project(sb);
+    assertEquals((await sb.runprov(["-q", "exec", "--run-id", "p1", "--", "true"])).code, 0);
+    const r = await sb.runprov([
+      "-q",
+      "exec",
+      "--run-id",
+      "outer",
+      "--",
+      "sh",
+      "-c",
+      '"$0" "$@" -q rerun p1 --run-id inner',
+      ...runprovArgv(),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const inner = await record(sb, "inner");
+    assertEquals([inner.parent, inner.rerun_of, inner.status], ["outer", "p1", "succeeded"]);
+    assertEquals((await record(sb, "outer")).parent, null);
   });
 });
