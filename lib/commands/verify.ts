@@ -10,6 +10,7 @@ import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts"
 import { parseTrailers, subjectFromTrailers, tagName } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { compareCode, type ExpectedCode } from "../run/verify.ts";
+import { currentPatch } from "../run/patch.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { Context } from "../io.ts";
 
@@ -89,12 +90,20 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
     );
   }
 
-  const facts = await captureGit(git, { tagPrefix: settings.prefix });
+  const withUntracked = stored?.record.git.patch?.untracked === true;
+  const facts = await captureGit(git, {
+    tagPrefix: settings.prefix,
+    untracked: withUntracked ? "dirty" : "report",
+  });
   if (!facts.available) {
     throw new RunprovError(`cannot verify run ${e.runId}: ${facts.reason}`, Exit.git);
   }
   const needPatch = e.dirty === true && facts.dirty && e.patch !== null && !e.patch.truncated;
-  const patchSha = needPatch ? sha256Hex(await git.trackedDiff()) : null;
+  // A run whose untracked files counted stored them in its patch: hash them the same way.
+  const untracked = withUntracked && facts.root
+    ? { top: facts.root, paths: facts.untracked }
+    : null;
+  const patchSha = needPatch ? sha256Hex(await currentPatch(git, "HEAD", untracked)) : null;
   const result = compareCode(e, {
     sha: facts.sha,
     dirty: facts.dirty,

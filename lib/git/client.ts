@@ -27,6 +27,8 @@ export type GitRunner = (
     timeoutMs: number;
     /** Stream stdout here instead of collecting it (then `stdout` is empty). */
     onStdout?: StdoutSink;
+    /** Bytes for git's stdin (otherwise stdin is closed). */
+    input?: Uint8Array;
   },
 ) => Promise<GitResult>;
 
@@ -115,7 +117,7 @@ export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
 const decoder = new TextDecoder();
 
 /** The default runner: `Deno.Command`, stdin closed, SIGKILL at the deadline. */
-export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onStdout }) => {
+export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onStdout, input }) => {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("git", {
@@ -123,7 +125,7 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
       cwd,
       env,
       clearEnv: true,
-      stdin: "null",
+      stdin: input ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -167,6 +169,9 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+  // git reads its input while writing output: feed stdin concurrently, never before.
+  const fed = input ? feedStdin(child, input) : Promise.resolve();
+  fed.catch(() => {}); // a git that exits early closes the pipe; its exit code tells why
   try {
     if (onStdout) return await Promise.race([streamOutput(child, onStdout), deadline]);
     const out = await Promise.race([child.output(), deadline]);
@@ -175,6 +180,17 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
     signal.removeEventListener("abort", onAbort);
   }
 };
+
+/** Write `input` to the child's stdin and close it. */
+async function feedStdin(child: Deno.ChildProcess, input: Uint8Array): Promise<void> {
+  const w = child.stdin.getWriter();
+  try {
+    await w.write(input);
+    await w.close();
+  } finally {
+    w.releaseLock();
+  }
+}
 
 /** Feed a child's stdout to `sink` chunk by chunk; stop and kill it when the sink says so. */
 async function streamOutput(child: Deno.ChildProcess, sink: StdoutSink): Promise<GitResult> {
@@ -374,16 +390,30 @@ export class Git {
       ok?: readonly number[];
       cwd?: string;
       onStdout?: StdoutSink;
+      /** Bytes for git's stdin. */
+      input?: Uint8Array;
+      /**
+       * Variables for this call only, over the scrubbed environment: a temporary
+       * `GIT_INDEX_FILE`, a fixed identity, `GIT_LITERAL_PATHSPECS`.
+       */
+      env?: Record<string, string>;
+      /** Config for this call only (command-line scope), after the client's overrides. */
+      config?: readonly [string, string][];
     } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
-    const overrides = this.configOverrides;
+    const overrides = opts.config
+      ? [...this.configOverrides, ...opts.config]
+      : this.configOverrides;
+    let env = overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env;
+    if (opts.env) env = { ...env, ...opts.env };
     const res = await this.#runner(argv, {
       cwd: opts.cwd ?? this.cwd,
-      env: overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env,
+      env,
       timeoutMs: this.timeoutMs,
       onStdout: opts.onStdout,
+      input: opts.input,
     });
     // A runner that does not stream (a test's fake) hands its whole stdout to the sink.
     if (opts.onStdout && res.stdout.length > 0) {
@@ -666,6 +696,385 @@ export class Git {
       ok: [0, 1, 128],
     });
     return res.code === 0 ? text(res.stdout).trim() : null;
+  }
+
+  /**
+   * The paths a patch file touches, as git reads them (`git apply --numstat -z`): for a
+   * rename both names. Runs at the repository top `top` (git apply ignores paths outside
+   * the directory it runs in).
+   */
+  async patchPaths(patchFile: string, top: string): Promise<string[]> {
+    const res = await this.run(["apply", "--numstat", "-z", patchFile], { cwd: top });
+    return parseNumstatZ(strictText(res.stdout, "git apply --numstat"));
+  }
+
+  /**
+   * The entries of `commit`'s tree at exactly `paths` (`git ls-tree -r -z`, literal
+   * pathspecs, in chunks so no argv grows too long). Paths not in the tree are left out.
+   */
+  async treeEntries(commit: string, paths: readonly string[], top: string): Promise<TreeEntry[]> {
+    const wanted = new Set(paths);
+    const out: TreeEntry[] = [];
+    for (const chunk of chunks(paths, 500, 64 * 1024)) {
+      const res = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit, "--", ...chunk], {
+        cwd: top,
+        env: { GIT_LITERAL_PATHSPECS: "1" },
+      });
+      for (const e of parseLsTreeZ(strictText(res.stdout, "git ls-tree"))) {
+        if (wanted.has(e.path)) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** Add `entries` to the index file `indexFile` (`git update-index -z --index-info`). */
+  async indexInfo(indexFile: string, entries: readonly TreeEntry[], top: string): Promise<void> {
+    const input = new TextEncoder().encode(
+      entries.map((e) => `${e.mode} ${e.oid}\t${e.path}\0`).join(""),
+    );
+    await this.run(["update-index", "-z", "--index-info"], {
+      cwd: top,
+      input,
+      env: { GIT_INDEX_FILE: indexFile },
+    });
+  }
+
+  /**
+   * Apply a patch file to the index file `indexFile` only (`git apply --cached --binary`),
+   * never to a working tree; whitespace settings of the repository cannot refuse or alter it.
+   */
+  async applyCached(indexFile: string, patchFile: string, top: string): Promise<void> {
+    await this.run(["apply", "--cached", "--binary", "--whitespace=nowarn", patchFile], {
+      cwd: top,
+      env: { GIT_INDEX_FILE: indexFile },
+      config: [["apply.ignoreWhitespace", "no"], ["apply.whitespace", "nowarn"]],
+    });
+  }
+
+  /** The stage-0 entries of the index file `indexFile` (`git ls-files -s -z`). */
+  async indexEntries(indexFile: string, top: string): Promise<TreeEntry[]> {
+    const res = await this.run(["ls-files", "-s", "-z"], {
+      cwd: top,
+      env: { GIT_INDEX_FILE: indexFile },
+    });
+    const out: TreeEntry[] = [];
+    for (const rec of strictText(res.stdout, "git ls-files").split("\0")) {
+      const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+      if (m && m[3] === "0") out.push({ mode: m[1], oid: m[2], path: m[4] });
+    }
+    return out;
+  }
+
+  /**
+   * Run `git fast-import --quiet --done` on `stream` and return what it printed (the
+   * stream's `get-mark` answers). It writes objects only; which refs it touches is up to the
+   * stream.
+   */
+  async fastImport(stream: Uint8Array, top: string): Promise<string> {
+    const res = await this.run(["fast-import", "--quiet", "--done"], { cwd: top, input: stream });
+    return text(res.stdout);
+  }
+
+  /**
+   * Create `ref` at `commit`, create-only (`git update-ref REF COMMIT ""`): resolves
+   * `"created"`, or `"exists"` when the ref is already there (or another process holds its
+   * lock); the caller compares the value.
+   */
+  async createRef(ref: string, commit: string): Promise<"created" | "exists"> {
+    const res = await this.run(["update-ref", "--no-deref", ref, commit, ""], { ok: [0, 128] });
+    if (res.code === 0) return "created";
+    if (/reference already exists|File exists|is at [0-9a-f]+ but expected/.test(res.stderr)) {
+      return "exists";
+    }
+    throw new GitError(["update-ref", ref, commit], res.code, res.stderr, classify(res.stderr));
+  }
+
+  /**
+   * Refs under `prefix` (`refs/runprov/snapshots/`) that point at commits, with each
+   * commit's parents and message, in one `git for-each-ref`. `prefix` may also name one ref.
+   */
+  async commitRefs(prefix: string): Promise<CommitRef[]> {
+    const res = await this.run([
+      "for-each-ref",
+      `--format=${COMMIT_REF_FORMAT}`,
+      prefix,
+    ]);
+    return parseCommitRefs(text(res.stdout));
+  }
+
+  /** The commit `ref` names with its parents and message, or null when there is no such ref. */
+  async commitRef(ref: string): Promise<CommitRef | null> {
+    return (await this.commitRefs(ref)).find((r) => r.ref === ref) ?? null;
+  }
+
+  /**
+   * The run tags under `tagPattern` and the refs under `snapshotPrefix`, in one
+   * `git for-each-ref` call (`runprov runs` lists both).
+   */
+  async listTagsAndRefs(
+    tagPattern: string,
+    snapshotPrefix: string,
+  ): Promise<{ tags: TagRef[]; refs: Map<string, string> }> {
+    const res = await this.run([
+      "for-each-ref",
+      "--sort=-creatordate",
+      `--format=${TAG_FORMAT}`,
+      tagPattern,
+      snapshotPrefix,
+    ]);
+    const tags: TagRef[] = [];
+    const refs = new Map<string, string>();
+    for (const t of parseTagRefs(text(res.stdout))) {
+      if (t.name.startsWith(snapshotPrefix)) refs.set(t.name, t.commit);
+      else tags.push(t);
+    }
+    return { tags, refs };
+  }
+
+  /**
+   * A new linked worktree at `dir`, detached at `commit` (`git worktree add --detach`),
+   * with hooks off: a post-checkout hook must not change the files after git wrote them.
+   */
+  async worktreeAdd(dir: string, commit: string): Promise<void> {
+    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
+      config: [["core.hooksPath", "/dev/null"]],
+    });
+  }
+
+  /** Remove a linked worktree runprov made and could not finish (`git worktree remove --force`). */
+  async worktreeRemove(dir: string): Promise<void> {
+    await this.run(["worktree", "remove", "--force", "--force", dir], { ok: [0, 128] });
+  }
+
+  /**
+   * Check out the submodules at `paths` of the worktree `dir` at the commits its tree
+   * records (`git submodule update --init`), cloning each from `urls` (a local repository
+   * where one exists, so no network is needed), hooks off.
+   */
+  async submoduleUpdate(
+    dir: string,
+    subs: readonly { name: string; path: string; url: string | null }[],
+  ): Promise<void> {
+    const config: [string, string][] = [
+      ["core.hooksPath", "/dev/null"],
+      ["protocol.file.allow", "always"],
+      ["uploadpack.allowAnySHA1InWant", "true"],
+    ];
+    for (const s of subs) {
+      if (s.url !== null) config.push([`submodule.${s.name}.url`, s.url]);
+      config.push([`submodule.${s.name}.active`, "true"], [
+        `submodule.${s.name}.update`,
+        "checkout",
+      ]);
+    }
+    await this.run(
+      ["submodule", "--quiet", "update", "--init", "--", ...subs.map((s) => s.path)],
+      { cwd: dir, config, env: { GIT_LITERAL_PATHSPECS: "1" } },
+    );
+  }
+
+  /**
+   * The submodules `.gitmodules` declares in `commit` (name and path), read by git itself
+   * (`git config --blob`); none when the commit has no `.gitmodules`.
+   */
+  async gitmodulesAt(commit: string): Promise<{ name: string; path: string }[]> {
+    const has = await this.run(["cat-file", "-e", `${commit}:.gitmodules`], { ok: [0, 1, 128] });
+    if (has.code !== 0) return [];
+    const res = await this.run([
+      "config",
+      "--blob",
+      `${commit}:.gitmodules`,
+      "-z",
+      "--get-regexp",
+      "^submodule\\..*\\.path$",
+    ], { ok: [0, 1] });
+    const out: { name: string; path: string }[] = [];
+    for (const rec of text(res.stdout).split("\0")) {
+      const nl = rec.indexOf("\n");
+      if (nl < 0) continue;
+      const key = rec.slice(0, nl);
+      out.push({ name: key.slice("submodule.".length, -".path".length), path: rec.slice(nl + 1) });
+    }
+    return out;
+  }
+
+  /**
+   * The difference between two commits' trees (`git diff-tree -r`, renames found, no
+   * external diff or textconv programs), streamed to `sink` as a patch, `--stat` or
+   * `--name-only`. Resolves whether the trees differ.
+   */
+  async diffTrees(
+    a: string,
+    b: string,
+    format: "patch" | "stat" | "name-only",
+    sink: StdoutSink,
+  ): Promise<boolean> {
+    const how = format === "patch" ? ["-p"] : [`--${format}`];
+    const res = await this.run([
+      "diff-tree",
+      "-r",
+      "--exit-code",
+      "-M",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--submodule=short",
+      ...how,
+      a,
+      b,
+      "--",
+    ], { ok: [0, 1], onStdout: sink });
+    return res.code === 1;
+  }
+
+  /** The id of the empty tree in this repository's hash (`git hash-object -t tree`). */
+  async emptyTree(): Promise<string> {
+    const res = await this.run(["hash-object", "-t", "tree", "--stdin"]);
+    return text(res.stdout).trim();
+  }
+
+  /**
+   * The untracked files at `paths` (as `git status` lists them, relative to `top`;
+   * directories included whole, ignored files left out) as a patch of new files, streamed
+   * to `sink`: they are added to a temporary index (`GIT_INDEX_FILE`, never the
+   * repository's) and diffed against the empty tree, binary-safe. Writes their blobs.
+   */
+  async untrackedPatch(
+    top: string,
+    paths: readonly string[],
+    sink: StdoutSink,
+  ): Promise<{ stopped: boolean }> {
+    if (paths.length === 0) return { stopped: false };
+    await this.config(); // git add runs clean filters: the repository's programs stay off
+    const tmp = await Deno.makeTempDir({ prefix: "runprov-untracked-" });
+    try {
+      const env = { GIT_INDEX_FILE: `${tmp}/index`, GIT_LITERAL_PATHSPECS: "1" };
+      const list = `${tmp}/paths`;
+      await Deno.writeFile(list, new TextEncoder().encode(paths.map((p) => `${p}\0`).join("")));
+      await this.run(["add", `--pathspec-from-file=${list}`, "--pathspec-file-nul"], {
+        cwd: top,
+        env,
+      });
+      const res = await this.run([
+        "diff-index",
+        "--cached",
+        "-p",
+        "--binary",
+        "--full-index",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--submodule=short",
+        await this.emptyTree(),
+        "--",
+      ], { cwd: top, env, onStdout: sink });
+      return { stopped: !!res.stopped };
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/** One entry of a tree or index: mode (`100644`, `160000`...), object id and path. */
+export interface TreeEntry {
+  mode: string;
+  oid: string;
+  path: string;
+}
+
+/** A ref that names a commit, from {@link Git.commitRefs}. */
+export interface CommitRef {
+  ref: string;
+  commit: string;
+  parents: string[];
+  message: string;
+}
+
+const COMMIT_REF_FORMAT = "%(refname)%00%(objecttype)%00%(objectname)%00%(parent)%00%(contents)%00";
+
+/** Parse {@link COMMIT_REF_FORMAT} output (refs that are not commits are left out). */
+export function parseCommitRefs(out: string): CommitRef[] {
+  const refs: CommitRef[] = [];
+  for (const rec of out.split("\0\n")) {
+    const f = rec.split("\0");
+    if (f.length < 5 || f[1] !== "commit") continue;
+    refs.push({
+      ref: f[0],
+      commit: f[2],
+      parents: f[3].split(" ").filter(Boolean),
+      message: f[4],
+    });
+  }
+  return refs;
+}
+
+/**
+ * Parse `git apply --numstat -z`: `added TAB deleted TAB path NUL`, or for a rename
+ * `added TAB deleted TAB NUL from NUL to NUL`.
+ *
+ * @example
+ * parseNumstatZ("1\t1\ta.txt\0-\t-\t\0old\0new\0"); // ["a.txt", "old", "new"]
+ */
+export function parseNumstatZ(out: string): string[] {
+  const parts = out.split("\0");
+  const paths: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const m = /^(?:\d+|-)\t(?:\d+|-)\t(.*)$/s.exec(parts[i]);
+    if (!m) continue;
+    if (m[1] !== "") paths.push(m[1]);
+    else {
+      paths.push(parts[i + 1], parts[i + 2]);
+      i += 2;
+    }
+  }
+  return [...new Set(paths)];
+}
+
+/** Parse `git ls-tree -z` records: `mode SP type SP oid TAB path NUL`. */
+export function parseLsTreeZ(out: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const rec of out.split("\0")) {
+    const m = /^(\d+) \w+ ([0-9a-f]+)\t(.*)$/s.exec(rec);
+    if (m) entries.push({ mode: m[1], oid: m[2], path: m[3] });
+  }
+  return entries;
+}
+
+/** Split `items` into runs of at most `count` items and about `bytes` characters. */
+function chunks(items: readonly string[], count: number, bytes: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const it of items) {
+    if (cur.length > 0 && (cur.length >= count || size + it.length > bytes)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(it);
+    size += it.length + 1;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decode git output that carries paths, refusing bytes that are not UTF-8: such a path
+ * could not be passed back to git unchanged (argv and Deno strings are UTF-8).
+ */
+function strictText(bytes: Uint8Array, what: string): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw new GitError(
+      [what],
+      0,
+      "",
+      "git-failed",
+      `${what} printed a path that is not UTF-8; runprov cannot pass such a path back to git`,
+    );
   }
 }
 

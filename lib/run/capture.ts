@@ -62,7 +62,14 @@ export interface GitFacts {
   shallow: boolean | null;
   worktree: boolean | null;
   stash: number;
-  patch: null | { path: string; sha256: string; bytes: number; truncated: boolean };
+  patch: null | {
+    path: string;
+    sha256: string;
+    bytes: number;
+    truncated: boolean;
+    /** The untracked files are in the patch too (only when they counted). */
+    untracked?: boolean;
+  };
 }
 
 /** How a capture treats untracked files and paths that never count. */

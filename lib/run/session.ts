@@ -30,7 +30,7 @@ import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
 import { type Config, loadConfig, type LoadedConfig } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
-import { capturePatch, type PatchFact, patchPathFor } from "./patch.ts";
+import { capturePatch, type PatchFact, patchPathFor, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
@@ -282,8 +282,15 @@ export async function planRun(
   enforce(ctx, decision);
   const path = await recordTarget(ctx, out, facts.root ?? ctx.global.dir, config, runId);
   if (path !== null && out !== undefined) await ensureParent(path);
-  if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
-    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config);
+  // Untracked files that count go into the patch too: a snapshot rebuilds them from it.
+  const untracked = facts.untracked_counts && facts.untracked.length > 0 && facts.root
+    ? { top: facts.root, paths: facts.untracked }
+    : null;
+  if (
+    path !== null && facts.available && (facts.changed.length > 0 || untracked) &&
+    config.config.patch.capture
+  ) {
+    facts.patch = await patchOrWarn(ctx, git, facts.sha, patchPathFor(path), config, untracked);
   }
   const record = assemble(ctx, runId, str(values.name) ?? null, facts, decision, init);
   return { record, path, config };
@@ -356,9 +363,10 @@ async function patchOrWarn(
   sha: string,
   path: string,
   config: LoadedConfig,
+  untracked: UntrackedFiles | null,
 ): Promise<PatchFact | null> {
   try {
-    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes);
+    const patch = await capturePatch(git, sha, path, config.config.patch.max_bytes, untracked);
     if (patch.truncated) {
       ctx.warn(
         `warning: the patch of this dirty run was cut at ${patch.bytes} bytes ` +
