@@ -1,0 +1,103 @@
+/**
+ * Shared runs' ref names, the pure part: `refs/runprov/runs/<id>`, the refspecs `push` and
+ * `fetch` give git, and `git ls-remote` output read back into run ids. No git, no files.
+ */
+import { runIdProblem } from "../run/run_id.ts";
+
+/** Where shared runs live, here and on the remote (never fetched by a plain clone). */
+export const RUNS_PREFIX = "refs/runprov/runs/";
+
+/** The ls-remote pattern that lists every shared run. */
+export const RUNS_PATTERN = `${RUNS_PREFIX}*`;
+
+/**
+ * The ref of run `id`'s run commit.
+ *
+ * @example
+ * runRef("k3x9q0ab"); // "refs/runprov/runs/k3x9q0ab"
+ */
+export function runRef(id: string): string {
+  return `${RUNS_PREFIX}${id}`;
+}
+
+/**
+ * The run id a ref names, or null when the ref is not a shared run's (another namespace, a
+ * nested name, or a name that is not a valid run id and so could never be a file name).
+ *
+ * @example
+ * runIdOfRef("refs/runprov/runs/exp-1"); // "exp-1"
+ * runIdOfRef("refs/runprov/runs/a/b"); // null
+ */
+export function runIdOfRef(ref: string): string | null {
+  if (!ref.startsWith(RUNS_PREFIX)) return null;
+  const id = ref.slice(RUNS_PREFIX.length);
+  return runIdProblem(id) === null ? id : null;
+}
+
+/**
+ * The refspec that pushes run commit `commit` to run `id`'s ref on the remote. No `+`:
+ * git refuses to replace a run commit with another (different content is a conflict).
+ *
+ * @example
+ * pushRefspec("k3x9q0ab", "1f0e..."); // "1f0e...:refs/runprov/runs/k3x9q0ab"
+ */
+export function pushRefspec(id: string, commit: string): string {
+  return `${commit}:${runRef(id)}`;
+}
+
+/**
+ * The refspecs that fetch runs into the local namespace under the same names: every run
+ * (one glob) when `ids` is empty, else one per id. No `+`: a local run ref holding another
+ * commit is never replaced.
+ *
+ * @example
+ * fetchRefspecs([]); // ["refs/runprov/runs/*:refs/runprov/runs/*"]
+ * fetchRefspecs(["a"]); // ["refs/runprov/runs/a:refs/runprov/runs/a"]
+ */
+export function fetchRefspecs(ids: readonly string[]): string[] {
+  if (ids.length === 0) return [`${RUNS_PATTERN}:${RUNS_PATTERN}`];
+  return ids.map((id) => `${runRef(id)}:${runRef(id)}`);
+}
+
+/** One shared run as the remote's refs show it: its id and its run commit. */
+export interface RemoteRun {
+  id: string;
+  commit: string;
+}
+
+/**
+ * Parse `git ls-remote <remote> 'refs/runprov/runs/*'` output (`<oid>\t<ref>` lines) into
+ * runs sorted by id. Lines for other refs, peeled `^{}` entries and names that are not
+ * valid run ids are left out; `ignored` counts the last kind (refs runprov did not write).
+ *
+ * @example
+ * parseLsRemote("1f0e...\trefs/runprov/runs/a\n").runs; // [{ id: "a", commit: "1f0e..." }]
+ */
+export function parseLsRemote(out: string): { runs: RemoteRun[]; ignored: number } {
+  const runs: RemoteRun[] = [];
+  let ignored = 0;
+  for (const line of out.split("\n")) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\t(.+)$/.exec(line);
+    if (!m || !m[2].startsWith(RUNS_PREFIX) || m[2].endsWith("^{}")) continue;
+    const id = runIdOfRef(m[2]);
+    if (id === null) ignored++;
+    else runs.push({ id, commit: m[1] });
+  }
+  runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { runs, ignored };
+}
+
+/**
+ * Parse `git for-each-ref --format='%(objectname) %(refname)' refs/runprov/runs/` output into
+ * a map from run id to run commit (refs that are not valid run ids are left out).
+ */
+export function parseLocalRuns(out: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const sp = line.indexOf(" ");
+    if (sp < 0) continue;
+    const id = runIdOfRef(line.slice(sp + 1));
+    if (id !== null) map.set(id, line.slice(0, sp));
+  }
+  return map;
+}
