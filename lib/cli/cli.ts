@@ -43,6 +43,10 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/runs.ts")).show,
     summary: "show one run: its record, else what its tag carries",
   },
+  push: {
+    load: async () => (await import("../commands/push.ts")).push,
+    summary: "share runs through the git remote (refs/runprov/runs/<id>)",
+  },
   verify: {
     load: async () => (await import("../commands/verify.ts")).verify,
     summary: "exit 0 if this checkout is exactly a run's code, else 3",
@@ -109,7 +113,8 @@ Global options:
   -V, --version   print the version
 
 Data goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 internal error,
-2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict.
+2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag or push
+conflict, or a remote that cannot be reached or refuses.
 `;
 }
 

@@ -380,7 +380,16 @@ async function patchOrWarn(
   }
 }
 
-async function defaultRecordPath(base: string, configured: string, runId: string): Promise<string> {
+/**
+ * The default path of run `runId`'s record under the repository (or directory) `base`, the
+ * record directory created (with `.runprov/.gitignore`, or its own `.gitignore` elsewhere
+ * in the tree, so records never dirty it).
+ */
+export async function defaultRecordPath(
+  base: string,
+  configured: string,
+  runId: string,
+): Promise<string> {
   const dir = recordDir(base, configured);
   try {
     const rel = relative(base, dir);
