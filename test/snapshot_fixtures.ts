@@ -153,3 +153,31 @@ export async function filesOf(dir: string, skip: (rel: string) => boolean = () =
   await walk("");
   return out;
 }
+
+/**
+ * Arm the repository so that any program it names records itself in `canary`: hooks that
+ * fire on index writes, ref updates and checkouts, a clean/smudge filter on every file,
+ * textconv and an external diff. Call after the last commit of the setup.
+ */
+export async function armRepository(sb: Sandbox, canary: string): Promise<void> {
+  const script = join(sb.base, "evil.sh");
+  await Deno.writeTextFile(script, `#!/bin/sh\necho "$0 $*" >> '${canary}'\ncat\n`);
+  await Deno.chmod(script, 0o755);
+  const hooks = join(sb.base, "hooks");
+  await Deno.mkdir(hooks);
+  for (const h of ["post-index-change", "reference-transaction", "post-checkout"]) {
+    await Deno.writeTextFile(join(hooks, h), `#!/bin/sh\necho ${h} >> '${canary}'\n`);
+    await Deno.chmod(join(hooks, h), 0o755);
+  }
+  await Deno.writeTextFile(join(sb.dir, ".git", "info", "attributes"), "* filter=evil diff=evil\n");
+  for (
+    const [k, v] of [
+      ["core.hooksPath", hooks],
+      ["filter.evil.clean", script],
+      ["filter.evil.smudge", script],
+      ["filter.evil.process", script],
+      ["diff.evil.textconv", script],
+      ["diff.external", script],
+    ]
+  ) await sb.git("config", k, v);
+}

@@ -51,6 +51,10 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/verify.ts")).verify,
     summary: "exit 0 if this checkout is exactly a run's code, else 3",
   },
+  restore: {
+    load: async () => (await import("../commands/restore.ts")).restore,
+    summary: "get back a run's exact code: a new worktree at its snapshot",
+  },
   config: {
     load: async () => (await import("../commands/config.ts")).config,
     summary: "show the effective configuration and where it came from",

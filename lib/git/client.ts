@@ -114,6 +114,13 @@ export function inheritedGitVars(parent: Record<string, string>): string[] {
 /** Options prepended to every git command line. */
 export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
 
+/**
+ * Config that switches hooks off for one call: the repository's `post-index-change`,
+ * `reference-transaction` and `post-checkout` hooks must not run (or change files) when
+ * runprov writes a temporary index, a snapshot ref or a restored worktree.
+ */
+export const NO_HOOKS: readonly [string, string][] = [["core.hooksPath", "/dev/null"]];
+
 const decoder = new TextDecoder();
 
 /** The default runner: `Deno.Command`, stdin closed, SIGKILL at the deadline. */
@@ -848,6 +855,7 @@ export class Git {
       cwd: top,
       input,
       env: { GIT_INDEX_FILE: indexFile },
+      config: NO_HOOKS,
     });
   }
 
@@ -859,7 +867,7 @@ export class Git {
     await this.run(["apply", "--cached", "--binary", "--whitespace=nowarn", patchFile], {
       cwd: top,
       env: { GIT_INDEX_FILE: indexFile },
-      config: [["apply.ignoreWhitespace", "no"], ["apply.whitespace", "nowarn"]],
+      config: [...NO_HOOKS, ["apply.ignoreWhitespace", "no"], ["apply.whitespace", "nowarn"]],
     });
   }
 
@@ -883,7 +891,11 @@ export class Git {
    * stream.
    */
   async fastImport(stream: Uint8Array, top: string): Promise<string> {
-    const res = await this.run(["fast-import", "--quiet", "--done"], { cwd: top, input: stream });
+    const res = await this.run(["fast-import", "--quiet", "--done"], {
+      cwd: top,
+      input: stream,
+      config: NO_HOOKS,
+    });
     return text(res.stdout);
   }
 
@@ -893,7 +905,10 @@ export class Git {
    * lock); the caller compares the value.
    */
   async createRef(ref: string, commit: string): Promise<"created" | "exists"> {
-    const res = await this.run(["update-ref", "--no-deref", ref, commit, ""], { ok: [0, 128] });
+    const res = await this.run(["update-ref", "--no-deref", ref, commit, ""], {
+      ok: [0, 128],
+      config: NO_HOOKS,
+    });
     if (res.code === 0) return "created";
     if (/reference already exists|File exists|is at [0-9a-f]+ but expected/.test(res.stderr)) {
       return "exists";
@@ -948,14 +963,16 @@ export class Git {
    * with hooks off: a post-checkout hook must not change the files after git wrote them.
    */
   async worktreeAdd(dir: string, commit: string): Promise<void> {
-    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
-      config: [["core.hooksPath", "/dev/null"]],
-    });
+    await this.config(); // checkout runs smudge filters: the repository's programs stay off
+    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], { config: NO_HOOKS });
   }
 
   /** Remove a linked worktree runprov made and could not finish (`git worktree remove --force`). */
   async worktreeRemove(dir: string): Promise<void> {
-    await this.run(["worktree", "remove", "--force", "--force", dir], { ok: [0, 128] });
+    await this.run(["worktree", "remove", "--force", "--force", dir], {
+      ok: [0, 128],
+      config: NO_HOOKS,
+    });
   }
 
   /**
@@ -967,8 +984,9 @@ export class Git {
     dir: string,
     subs: readonly { name: string; path: string; url: string | null }[],
   ): Promise<void> {
+    await this.config(); // checkout runs smudge filters: the repository's programs stay off
     const config: [string, string][] = [
-      ["core.hooksPath", "/dev/null"],
+      ...NO_HOOKS,
       ["protocol.file.allow", "always"],
       ["uploadpack.allowAnySHA1InWant", "true"],
     ];
@@ -1066,6 +1084,7 @@ export class Git {
       await this.run(["add", `--pathspec-from-file=${list}`, "--pathspec-file-nul"], {
         cwd: top,
         env,
+        config: NO_HOOKS,
       });
       const res = await this.run([
         "diff-index",

@@ -39,6 +39,8 @@ export interface RunRecord {
   tool: { name: "runprov"; version: string };
   /** Set when the git facts were taken from an earlier record (`exec --from`). */
   from?: { path: string; run_id: string; created_at: string };
+  /** The run this one reran (`runprov rerun ID`), else null (absent in older records). */
+  rerun_of?: string | null;
 }
 
 /** Assemble a record from its parts. */
