@@ -47,6 +47,10 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     load: async () => (await import("../commands/push.ts")).push,
     summary: "share runs through the git remote (refs/runprov/runs/<id>)",
   },
+  fetch: {
+    load: async () => (await import("../commands/fetch.ts")).fetch,
+    summary: "get shared runs from the git remote (record, patch, code)",
+  },
   verify: {
     load: async () => (await import("../commands/verify.ts")).verify,
     summary: "exit 0 if this checkout is exactly a run's code, else 3",
