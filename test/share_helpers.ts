@@ -83,10 +83,10 @@ export async function startDaemon(
   }
 }
 
-/** Clone `url` into `<sandbox>/<dir>` (a teammate's checkout: no `.runprov/`). */
+/** Clone `url` into `<sandbox>/<dir>` through the transport (a teammate's checkout: no `.runprov/`). */
 export async function cloneOf(sb: Sandbox, url: string, dir: string): Promise<string> {
   const path = join(sb.base, dir);
-  await sb.gitIn(sb.base, "clone", "-q", url, path);
+  await sb.gitIn(sb.base, "clone", "-q", "--no-local", url, path);
   return path;
 }
 

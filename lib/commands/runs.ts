@@ -12,6 +12,7 @@ import type { Context } from "../io.ts";
 export const RUNS_HELP = `runprov runs: list runs, newest first
 
 Usage: runprov runs [--json] [--limit N]
+       runprov runs --remote R [--json] [--limit N]
 
 Merges the run records in .runprov/runs/ with the run tags (run/*, one git call).
 Columns: id, date (UTC), short sha, describe, tree (clean/dirty/?), status, name.
@@ -20,20 +21,29 @@ record whose supervisor process on this host is gone; "running?" when it ran on 
 host; "tagged" for a run known only from its tag; "+tag" when the run has its tag.
 Outside a repository only the records under the current directory are listed.
 
+With --remote R (a configured remote's name) it lists the runs shared on that remote
+instead, from its refs alone (one git ls-remote of refs/runprov/runs/*, no objects
+fetched): each run's id and run commit, sorted by id. Dates, status and the rest are in
+the records, which 'runprov show ID' or 'runprov fetch [ID...]' brings here.
+
 Options:
-  --json      print a JSON array instead of the table
-  --limit N   show only the newest N runs
+  --json       print a JSON array instead of the table
+  --limit N    show only the newest N runs (with --remote: the first N ids)
+  --remote R   list the runs shared on remote R instead
 `;
 
 export const SHOW_HELP = `runprov show: show one run
 
-Usage: runprov show ID [--json]
+Usage: runprov show ID [--json] [--remote R]
 
 Prints the run's record when there is one in .runprov/runs/, else what its tag
-run/ID carries (commit, date and the Runprov-* trailers).
+run/ID carries (commit, date and the Runprov-* trailers). A run that is neither here
+nor tagged but shared on the remote (--remote R, else config share.remote, then
+tag.remote, then origin) is fetched first, that run alone, as 'runprov fetch ID' does.
 
 Options:
-  --json      print JSON: the record, or {run_id, tag, commit, date, trailers, message}
+  --json       print JSON: the record, or {run_id, tag, commit, date, trailers, message}
+  --remote R   the remote to fetch the run from when it is not here
 `;
 
 /** Run `runs`. */
@@ -41,6 +51,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const { values } = parseCommandArgs("runs", args, {
     json: { type: "boolean" },
     limit: { type: "string" },
+    remote: { type: "string" },
   });
   if (values.help) {
     await ctx.io.stdout(RUNS_HELP);
@@ -53,6 +64,12 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
       throw usageError(`runs: --limit needs a positive number, not ${JSON.stringify(rawLimit)}`);
     }
     limit = Number(rawLimit);
+  }
+  const remote = str(values.remote);
+  if (remote !== undefined) {
+    // The remote side (and its modules) loads only when asked for.
+    const { listRemoteRuns } = await import("./runs_remote.ts");
+    return await listRemoteRuns(ctx, remote, limit, !!values.json);
   }
   const git = gitFor(ctx);
   const info = await optionalRepo(git, "runprov runs");
@@ -88,6 +105,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
 export async function show(ctx: Context, args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("show", args, {
     json: { type: "boolean" },
+    remote: { type: "string" },
   }, true);
   if (values.help) {
     await ctx.io.stdout(SHOW_HELP);
@@ -104,10 +122,14 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;
   const name = tagName(settings, id);
-  const [stored, tag] = await Promise.all([
+  let [stored, tag] = await Promise.all([
     findRecord(recordDirFor(base, settings), id),
     info ? git.tagInfo(name) : Promise.resolve(null),
   ]);
+  if (!stored && !tag && info) {
+    const { fetchForShow } = await import("./runs_remote.ts");
+    stored = await fetchForShow(ctx, git, info, id, str(values.remote));
+  }
   if (stored) {
     const r = stored.record;
     if (values.json) {
