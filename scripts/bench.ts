@@ -8,7 +8,13 @@
  * that one run. Git processes are counted in a separate pass with a logging `git` wrapper
  * first on PATH (not used while timing).
  *
- * Usage: deno task bench [--rounds R] [--only small,large,deep,tags] [--out FILE]
+ * Snapshots (issue 13), on the large repository: building a run's snapshot, `restore` and
+ * `diff`, each side by side with the git commands it is judged against, in one run; each
+ * command's set-up (deleting the snapshot ref, removing the worktree) is done before it and
+ * not timed.
+ *
+ * Usage: deno task bench [--rounds R] [--only small,large,deep,tags,snapshots]
+ *                        [--snapshot-rounds R] [--out FILE]
  *        RUNPROV_BIN=dist/runprov-... deno task bench   (time a compiled binary)
  */
 import { parseArgs } from "node:util";
@@ -209,7 +215,12 @@ function runprovArgv(): string[] {
   return bin ? [bin] : [Deno.execPath(), "run", "--quiet", ...permissions, join(ROOT, "main.ts")];
 }
 
-async function timeOnce(argv: string[], cwd: string, env: Record<string, string>) {
+async function timeOnce(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  okCodes: readonly number[] = [0],
+) {
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -220,7 +231,7 @@ async function timeOnce(argv: string[], cwd: string, env: Record<string, string>
     stderr: "piped",
   }).output();
   const ms = performance.now() - t0;
-  if (!out.success) {
+  if (!okCodes.includes(out.code)) {
     throw new Error(`${argv.join(" ")} failed in ${cwd}: ${dec.decode(out.stderr).slice(0, 400)}`);
   }
   return ms;
@@ -309,6 +320,118 @@ function judge(
   return out;
 }
 
+/** One timed command of the snapshot section, with its untimed set-up. */
+interface SnapCmd {
+  label: string;
+  argv: string[];
+  before?: () => Promise<void>;
+  okCodes?: number[];
+}
+
+/**
+ * Issue 13's targets on the large repository (100,000 files): two runs on one commit (one
+ * edited file each); each runprov command beside the git baseline it is judged against.
+ */
+async function snapshotBench(
+  rp: string[],
+  denoOne: string[],
+  env: Record<string, string>,
+  rounds: number,
+): Promise<{ rows: string[]; verdicts: string[] }> {
+  const repo = await REPOS.large();
+  const dir = repo.dir;
+  const git = (...args: string[]) => sh("git", args, dir);
+  const stamp = (id: string) =>
+    sh(rp[0], [...rp.slice(1), "stamp", "-q", "--run-id", id], dir, undefined);
+  // Run A: the generated edit (d000/f0.txt). Run B: that one and another file, same commit.
+  await stamp("snap-a");
+  const second = join(dir, "d001", "f1.txt");
+  const original = await Deno.readTextFile(second);
+  await Deno.writeTextFile(second, "edited for run B\n");
+  await stamp("snap-b");
+  await Deno.writeTextFile(second, original);
+  const rpEnv = { ...env };
+  const snapA = (await sh(rp[0], [...rp.slice(1), "restore", "--print", "snap-a"], dir)).trim();
+  const snapB = (await sh(rp[0], [...rp.slice(1), "restore", "--print", "snap-b"], dir)).trim();
+  const index = join(WORK, "snap-bench-index");
+  const target = join(WORK, "snap-bench-worktree");
+  const dropRef = () => git("update-ref", "-d", "refs/runprov/snapshots/snap-a").then(() => {});
+  const dropIndex = () => Deno.remove(index).catch(() => {});
+  const dropWorktree = async () => {
+    await Deno.remove(target, { recursive: true }).catch(() => {});
+    await git("worktree", "prune");
+  };
+  const cmds: SnapCmd[] = [
+    {
+      label: "build: runprov restore --print (snapshot ref deleted first)",
+      argv: [...rp, "restore", "--print", "snap-a"],
+      before: dropRef,
+    },
+    {
+      label: "build baseline: read-tree HEAD + write-tree (temporary index)",
+      argv: [
+        "sh",
+        "-c",
+        `GIT_INDEX_FILE='${index}' git read-tree HEAD && GIT_INDEX_FILE='${index}' git write-tree`,
+      ],
+      before: dropIndex,
+    },
+    {
+      label: "restore: runprov restore ID DIR (snapshot ref deleted first)",
+      argv: [...rp, "restore", "snap-a", target],
+      before: async () => {
+        await dropWorktree();
+        await dropRef();
+      },
+    },
+    {
+      label: "restore baseline: git worktree add --detach DIR SNAPSHOT",
+      argv: ["git", "worktree", "add", "-q", "--detach", target, snapA],
+      before: dropWorktree,
+    },
+    {
+      label: "diff: runprov diff A B (two runs, one commit)",
+      argv: [...rp, "diff", "snap-a", "snap-b"],
+      okCodes: [1],
+    },
+    {
+      label: "diff baseline: git diff SNAPSHOT_A SNAPSHOT_B",
+      argv: ["git", "diff", snapA, snapB],
+    },
+    { label: "deno: print one line", argv: denoOne },
+  ];
+  const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+  for (let r = -1; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[(k + Math.max(r, 0)) % cmds.length];
+      await c.before?.();
+      const ms = await timeOnce(c.argv, dir, rpEnv, c.okCodes ?? [0]);
+      if (r >= 0) times.get(c.label)!.push(ms); // round -1 warms the caches
+    }
+  }
+  await dropWorktree();
+  // The last build left the ref at the same commit (deterministic): check it.
+  const again = (await git("rev-parse", "refs/runprov/snapshots/snap-a")).trim();
+  if (again !== snapA) throw new Error(`snapshot of snap-a changed: ${snapA} -> ${again}`);
+  const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+  const m = (prefix: string) => med.get(cmds.find((c) => c.label.startsWith(prefix))!.label)!;
+  const deno = m("deno:");
+  const rows = cmds.map((c) => `| ${c.label} | ${med.get(c.label)!.toFixed(1)} |`);
+  const verdicts: string[] = [];
+  const judgeOne = (what: string, ours: number, base: number, target: number) => {
+    const ratio = ours / base;
+    verdicts.push(
+      `- ${ratio <= target ? "met" : "NOT met"}: ${what} ${ratio.toFixed(2)}x its git baseline ` +
+        `(target <= ${target}x; ${(ours / (base + deno)).toFixed(2)}x the baseline plus ` +
+        `deno printing one line)`,
+    );
+  };
+  judgeOne("snapshot build (restore --print)", m("build:"), m("build baseline"), 1.5);
+  judgeOne("restore", m("restore:"), m("restore baseline"), 1.3);
+  judgeOne("diff of two runs on one commit", m("diff:"), m("diff baseline"), 1.2);
+  return { rows, verdicts };
+}
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -317,11 +440,12 @@ async function main() {
       warmup: { type: "string", default: "3" },
       only: { type: "string" },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
+      "snapshot-rounds": { type: "string", default: "5" },
     },
   });
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
-  const only = values.only ? values.only.split(",") : Object.keys(REPOS);
+  const only = values.only ? values.only.split(",") : [...Object.keys(REPOS), "snapshots"];
   await Deno.mkdir(WORK, { recursive: true });
   const python = (await exists("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   const seedPy = join(WORK, "seed_helper.py");
@@ -345,7 +469,13 @@ async function main() {
   const rows: string[] = [];
   const verdicts: string[] = [];
   const counts: string[] = [];
+  let snapshots: { rows: string[]; verdicts: string[] } | null = null;
   for (const name of only) {
+    if (name === "snapshots") {
+      snapshots = await snapshotBench(rp, denoOne, env, Number(values["snapshot-rounds"]));
+      console.error("bench: measured snapshots");
+      continue;
+    }
     const repo = await REPOS[name]();
     const fromFile = join(WORK, `${name}-record.json`);
     await Deno.writeTextFile(
@@ -438,11 +568,31 @@ ${counts.join("\n")}
 Targets (issue 9), judged on the medians above:
 
 ${verdicts.join("\n")}
-`;
+${snapshots ? snapshotSection(snapshots, Number(values["snapshot-rounds"])) : ""}`;
   console.log(md);
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
   await Deno.writeTextFile(values.out!, md);
   console.error(`bench: wrote ${values.out}`);
+}
+
+/** The snapshot section of the results file. */
+function snapshotSection(s: { rows: string[]; verdicts: string[] }, rounds: number): string {
+  return `
+## Snapshots (issue 13)
+
+On the large repository (100,000 files): run A edited one file, run B one more, both on the
+same commit. One warm-up round, then ${rounds} rotated rounds; medians in ms. Each command's
+set-up (deleting refs/runprov/snapshots/snap-a, removing the worktree directory and
+\`git worktree prune\`, removing the temporary index) runs before it, untimed. runprov's
+times include starting the Deno runtime, which the git baselines do not pay: the second
+ratio adds deno printing one line to the baseline.
+
+| command | median ms |
+| --- | ---: |
+${s.rows.join("\n")}
+
+${s.verdicts.join("\n")}
+`;
 }
 
 await main();

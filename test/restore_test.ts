@@ -154,7 +154,7 @@ Deno.test("restore: SHA-256 repositories", async () => {
   }, { commit: false });
 });
 
-Deno.test("restore: 16 concurrent restore --print while the user commits: no commit fails", async () => {
+Deno.test("restore, diff: 16 concurrent restore --print and diff while the user commits: no commit fails", async () => {
   await withSandbox(async (sb) => {
     for (let i = 0; i < 300; i++) await sb.write(`src/f${i}.py`, `x = ${i}\n`);
     await sb.git("add", ".");
@@ -176,10 +176,13 @@ Deno.test("restore: 16 concurrent restore --print while the user commits: no com
     while (!done || waves === 0) {
       // Each wave: 16 runprov processes at once, half of them building a fresh snapshot.
       if (waves > 0) await sb.git("update-ref", "-d", `refs/runprov/snapshots/r${waves % 16}`);
-      const readers = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => sb.runprov(["restore", "--print", `r${i}`])),
-      );
-      for (const x of readers) assertEquals(x.code, 0, x.stderr);
+      const readers = await Promise.all(Array.from({ length: 16 }, (_, i) => {
+        if (i % 2 === 0) return sb.runprov(["restore", "--print", `r${i}`]);
+        return sb.runprov(["diff", "--stat", `r${i}`, i % 4 === 1 ? `r${i - 1}` : "WORKTREE"]);
+      }));
+      // The runs' code is identical (diff 0); the worktree gains counter.txt commits (0 or 1).
+      for (const x of readers) assert(x.code === 0 || x.code === 1, x.stderr);
+      assert(readers.every((x) => x.stderr === ""), readers.map((x) => x.stderr).join(""));
       waves++;
     }
     const r = await finished;
@@ -189,7 +192,7 @@ Deno.test("restore: 16 concurrent restore --print while the user commits: no com
   });
 });
 
-Deno.test("restore: hooks, filters and diff programs the repository names never run", async () => {
+Deno.test("restore, diff, verify: hooks, filters and diff programs the repository names never run", async () => {
   await withSandbox(async (sb) => {
     await makeDirtyMatrix(sb, { untracked: "dirty", submodule: false });
     const canary = join(sb.base, "CANARY");
@@ -201,10 +204,13 @@ Deno.test("restore: hooks, filters and diff programs the repository names never 
         ["restore", "h1", join(sb.base, "h1")],
         ["verify", "h1"],
         ["-C", join(sb.base, "h1"), "verify", "h1"],
+        ["diff", "h1", "WORKTREE"],
+        ["diff", "HEAD", "h1"],
       ]
     ) {
       const r = await sb.runprov(argv);
-      assertEquals(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
+      const ok = argv[0] === "diff" && argv[1] === "HEAD" ? 1 : 0;
+      assertEquals(r.code, ok, `${argv.join(" ")}: ${r.stderr}`);
       assertEquals(await Deno.readTextFile(canary).catch(() => ""), "", argv.join(" "));
     }
   });

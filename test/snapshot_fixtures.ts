@@ -129,9 +129,19 @@ export async function checkoutState(sb: Sandbox, dir = sb.dir): Promise<Checkout
   };
 }
 
-/** Assert the checkout is as `before` said (runprov touched nothing a user would see). */
-export async function assertUntouched(sb: Sandbox, before: CheckoutState, what: string) {
-  assertEquals(await checkoutState(sb), before, `${what} changed the user's checkout`);
+/**
+ * Assert the checkout is as `before` said (runprov touched nothing a user would see), apart
+ * from the refs in `made` (`runprov tag` makes its run tag).
+ */
+export async function assertUntouched(
+  sb: Sandbox,
+  before: CheckoutState,
+  what: string,
+  made: string[] = [],
+) {
+  const now = await checkoutState(sb);
+  now.refs = now.refs.split("\n").filter((l) => !made.includes(l.split(" ")[0])).join("\n");
+  assertEquals(now, before, `${what} changed the user's checkout`);
 }
 
 /** Every file under `dir` (not `.git`) with its bytes and executable bit, by relative path. */

@@ -319,7 +319,7 @@ Deno.test("runs: 2,000 run tags and local records in one for-each-ref call, newe
     assertEquals(top.code, 0, top.stderr);
     const lines = top.stdout.trim().split("\n");
     assertEquals(lines.length, 3);
-    assertMatch(lines[0], /^ID\s+DATE\s+SHA\s+DESCRIBE\s+TREE\s+STATUS\s+NAME$/);
+    assertMatch(lines[0], /^ID\s+DATE\s+SHA\s+DESCRIBE\s+TREE\s+SNAPSHOT\s+STATUS\s+NAME$/);
   });
 });
 

@@ -33,7 +33,7 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
   },
   tag: {
     load: async () => (await import("../commands/tag.ts")).tag,
-    summary: "annotated tag run/ID on the commit recorded for run ID",
+    summary: "annotated tag run/ID on run ID's commit (a dirty run: its snapshot)",
   },
   runs: {
     load: async () => (await import("../commands/runs.ts")).runs,
@@ -58,6 +58,14 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
   restore: {
     load: async () => (await import("../commands/restore.ts")).restore,
     summary: "get back a run's exact code: a new worktree at its snapshot",
+  },
+  rerun: {
+    load: async () => (await import("../commands/rerun.ts")).rerun,
+    summary: "run a run's recorded command again on its exact code (new run)",
+  },
+  diff: {
+    load: async () => (await import("../commands/diff.ts")).diff,
+    summary: "the code difference between two runs (or HEAD, WORKTREE)",
   },
   config: {
     load: async () => (await import("../commands/config.ts")).config,

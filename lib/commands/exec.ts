@@ -3,15 +3,12 @@
  * the run as running, run CMD with the exports, record how it ended, exit with its code.
  */
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
-import { gitFor, planRun, RUN_OPTIONS, storeRecord } from "../run/session.ts";
-import { envVars, parseTrackers, TRACKERS } from "../exports/trackers.ts";
-import { cometRepo } from "../exports/repo_here.ts";
-import { checkVars } from "../shell/common.ts";
+import { RUN_OPTIONS } from "../run/session.ts";
+import { TRACKERS } from "../exports/trackers.ts";
 import { inheritedRun } from "../run/nested.ts";
 import { supervise } from "../run/supervise.ts";
-import type { RunRecord } from "../run/record.ts";
-import { renderError, usageError } from "../errors.ts";
-import { resolveTagSettings } from "../tag/names.ts";
+import { runRecorded } from "../run/recorded.ts";
+import { usageError } from "../errors.ts";
 import type { Context } from "../io.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
@@ -124,77 +121,15 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     return outcome.code;
   }
 
-  const trackers = parseTrackers(
-    Array.isArray(values.tracker) ? values.tracker.map(String) : [],
-  );
-  const started = ctx.io.now();
   // In an image without .git: the git facts of a record made at build time or on the host.
   const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
-  const { record, path, config } = await planRun(ctx, values, str(values.out), {
+  return await runRecorded(ctx, {
+    command,
+    cwd: ctx.global.dir,
+    values,
+    out: str(values.out),
     from,
-    status: "running",
-    command: {
-      argv: command,
-      cwd: ctx.global.dir,
-      started_at: started.toISOString(),
-      ended_at: null,
-      exit_code: null,
-      signal: null,
-      duration_ms: null,
-      supervisor_pid: Deno.pid,
-    },
+    push,
+    terminal,
   });
-  // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
-  const comet = await cometRepo(record, trackers);
-  const vars = envVars(record, path, trackers, comet.top);
-  checkVars(vars);
-  if (comet.note) ctx.warn(comet.note);
-  if (path !== null) await storeRecord(path, record);
-  const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
-  const outcome = await supervise(command, { env, cwd: ctx.global.dir, terminal });
-  const ended = ctx.io.now();
-  const final: RunRecord = {
-    ...record,
-    status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
-    command: {
-      ...record.command!,
-      ended_at: ended.toISOString(),
-      duration_ms: ended.getTime() - started.getTime(),
-      exit_code: outcome.started && outcome.signal ? null : outcome.code,
-      signal: outcome.started ? outcome.signal : null,
-      ...(outcome.started ? {} : { error: outcome.error }),
-    },
-  };
-  if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
-  if (path) {
-    try {
-      await storeRecord(path, final);
-    } catch (err) {
-      // The child's outcome is what the caller (a scheduler) needs; report and go on.
-      ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
-    }
-  }
-  if (values.tag && final.status === "succeeded") {
-    // A failed tag or push is reported but never hides the child's exit code.
-    try {
-      // Tagging (and its hashing, node:crypto) loads only when a run is tagged.
-      const { tagOutcome, tagRun } = await import("../tag/tag_run.ts");
-      const settings = resolveTagSettings(config?.config);
-      const res = await tagRun(gitFor(ctx), final, settings, {
-        now: ctx.io.now(),
-        url: str(values.url) ?? null,
-        push: push === undefined ? undefined : push === true ? settings.remote : push,
-        sign: values.sign === true ? true : undefined,
-        allowDirty: final.git.dirty ? final.policy.reason : null,
-      });
-      const outcome = tagOutcome(res, final.run_id, "this run");
-      for (const note of outcome.notes) ctx.warn(note);
-      if (outcome.error) ctx.io.stderr(renderError(outcome.error).text);
-    } catch (err) {
-      ctx.io.stderr(renderError(err, ctx.io.env.RUNPROV_DEBUG === "1").text);
-    }
-  } else if (values.tag) {
-    ctx.warn(`note: not tagging run ${final.run_id}: the command ${final.status}`);
-  }
-  return outcome.code;
 }

@@ -3,7 +3,9 @@ import { parseCommandArgs, str } from "../cli/args.ts";
 import { usageError } from "../errors.ts";
 import { gitFor } from "../run/session.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
-import { findRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
+import { findRecord, findRunRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
+import { SNAPSHOT_PREFIX, snapshotProblem, snapshotRef } from "../snapshot/names.ts";
+import type { RunRecord } from "../run/record.ts";
 import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../run/history.ts";
 import { parseTrailers, tagName } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
@@ -14,8 +16,12 @@ export const RUNS_HELP = `runprov runs: list runs, newest first
 Usage: runprov runs [--json] [--limit N]
        runprov runs --remote R [--json] [--limit N]
 
-Merges the run records in .runprov/runs/ with the run tags (run/*, one git call).
-Columns: id, date (UTC), short sha, describe, tree (clean/dirty/?), status, name.
+Merges the run records in .runprov/runs/ with the run tags (run/*) and snapshot refs
+(refs/runprov/snapshots/*), read in one git call.
+Columns: id, date (UTC), short sha, describe, tree (clean/dirty/?), snapshot, status,
+name. Snapshot: "yes" when the run's snapshot exists (its ref, or its tag on one), "-"
+when it is not built yet (restore, rerun, diff and tag build it), "no" when it cannot
+be built (a dirty run whose patch was cut or not stored, a run recorded without git).
 Status is the record's (captured, running, succeeded, failed); "lost" for a running
 record whose supervisor process on this host is gone; "running?" when it ran on another
 host; "tagged" for a run known only from its tag; "+tag" when the run has its tag.
@@ -27,7 +33,9 @@ fetched): each run's id and run commit, sorted by id. Dates, status and the rest
 the records, which 'runprov show ID' or 'runprov fetch [ID...]' brings here.
 
 Options:
-  --json       print a JSON array instead of the table
+  --json       print a JSON array instead of the table ({id, date, sha, sha_short,
+               describe, dirty, snapshot, snapshot_problem, status, name, tag, record};
+               with --remote: {id, commit})
   --limit N    show only the newest N runs (with --remote: the first N ids)
   --remote R   list the runs shared on remote R instead
 `;
@@ -36,10 +44,12 @@ export const SHOW_HELP = `runprov show: show one run
 
 Usage: runprov show ID [--json] [--remote R]
 
-Prints the run's record when there is one in .runprov/runs/, else what its tag
-run/ID carries (commit, date and the Runprov-* trailers). A run that is neither here
-nor tagged but shared on the remote (--remote R, else config share.remote, then
-tag.remote, then origin) is fetched first, that run alone, as 'runprov fetch ID' does.
+Prints the run's record when there is one in .runprov/runs/ (in a restored worktree:
+the main checkout's), with its snapshot (the commit, not built yet, or why none is
+possible) and, for a rerun, the run it reran; else what its tag run/ID carries
+(commit, date and the Runprov-* trailers). A run that is neither here nor tagged but
+shared on the remote (--remote R, else config share.remote, then tag.remote, then
+origin) is fetched first, that run alone, as 'runprov fetch ID' does.
 
 Options:
   --json       print JSON: the record, or {run_id, tag, commit, date, trailers, message}
@@ -76,8 +86,11 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;
   const pattern = `refs/tags/${settings.prefix}` + (settings.prefix.endsWith("/") ? "" : "*");
-  const [tags, { records, skipped }] = await Promise.all([
-    info ? git.listTags(pattern) : Promise.resolve([]),
+  const [{ tags, refs }, { records, skipped }] = await Promise.all([
+    // Tags and snapshot refs come from one for-each-ref.
+    info
+      ? git.listTagsAndRefs(pattern, SNAPSHOT_PREFIX)
+      : Promise.resolve({ tags: [], refs: new Map<string, string>() }),
     readRecordDir(recordDirFor(base, settings)),
   ]);
   if (skipped.length) {
@@ -90,6 +103,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
     tags,
     settings.prefix,
     await hereFacts(records.map((r) => r.record)),
+    refs,
   ).slice(0, limit);
   if (values.json) {
     await ctx.io.stdout(JSON.stringify(entries, null, 2) + "\n");
@@ -122,13 +136,15 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;
   const name = tagName(settings, id);
-  let [stored, tag] = await Promise.all([
-    findRecord(recordDirFor(base, settings), id),
+  let [stored, tag, snap] = await Promise.all([
+    info ? findRunRecord(info, settings, id) : findRecord(recordDirFor(base, settings), id),
     info ? git.tagInfo(name) : Promise.resolve(null),
+    info ? git.commitRef(snapshotRef(id)) : Promise.resolve(null),
   ]);
   if (!stored && !tag && info) {
     const { fetchForShow } = await import("./runs_remote.ts");
     stored = await fetchForShow(ctx, git, info, id, str(values.remote));
+    if (stored) snap = await git.commitRef(snapshotRef(id)); // set by the fetch
   }
   if (stored) {
     const r = stored.record;
@@ -153,16 +169,28 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       ],
     ];
     if (g.patch) lines.push(["patch", `${g.patch.path} sha256 ${g.patch.sha256}`]);
+    if (r.rerun_of) {
+      lines.push(["rerun of", `${r.rerun_of} (ran its snapshot ${g.sha.slice(0, 12)})`]);
+    }
     if (r.command) {
       lines.push(["command", JSON.stringify(r.command.argv)]);
       if (r.command.exit_code !== null) lines.push(["exit", String(r.command.exit_code)]);
     }
     if (r.host?.hostname) lines.push(["host", r.host.hostname]);
     lines.push(["record", stored.path]);
+    const tagged = tag ? parseTrailers(tag.message) : {};
+    const tagOnSnapshot = tag !== null && tagged.commit === g.sha && tag.commit !== g.sha;
     lines.push([
       "tag",
-      tag ? (tag.commit === g.sha ? name : `${name} (on another commit: ${tag.commit})`) : "none",
+      tag
+        ? tag.commit === g.sha
+          ? name
+          : tagOnSnapshot
+          ? `${name} (on its snapshot ${tag.commit.slice(0, 12)})`
+          : `${name} (on another commit: ${tag.commit})`
+        : "none",
     ]);
+    lines.push(["snapshot", snapshotLine(r, snap?.commit ?? null)]);
     await ctx.io.stdout(lines.map(([k, v]) => `${k.padEnd(8)} ${v}`).join("\n") + "\n");
     return 0;
   }
@@ -195,4 +223,15 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
       (tag.message.endsWith("\n") || tag.message === "" ? "" : "\n"),
   );
   return 0;
+}
+
+/** What `show` says about a run's snapshot: there, buildable, or why not. */
+function snapshotLine(r: RunRecord, commit: string | null): string {
+  const ref = snapshotRef(r.run_id);
+  if (commit) {
+    return `${commit} (${ref}${r.git.dirty ? `: ${r.git.sha.slice(0, 12)} plus its patch` : ""})`;
+  }
+  const problem = snapshotProblem(r);
+  if (problem) return `none possible: ${problem}`;
+  return `not built yet (runprov restore --print ${r.run_id} builds ${ref})`;
 }

@@ -1057,6 +1057,12 @@ export class Git {
     return res.code === 1;
   }
 
+  /** The trees of `commits`, in order (`git rev-parse C^{tree}...`, one call). */
+  async treesOf(commits: readonly string[]): Promise<string[]> {
+    const res = await this.run(["rev-parse", ...commits.map((c) => `${c}^{tree}`)]);
+    return text(res.stdout).trim().split("\n");
+  }
+
   /** The id of the empty tree in this repository's hash (`git hash-object -t tree`). */
   async emptyTree(): Promise<string> {
     const res = await this.run(["hash-object", "-t", "tree", "--stdin"]);

@@ -64,6 +64,7 @@ export function buildRecord(parts: {
     git: parts.git,
     policy: parts.policy,
     command: parts.command ?? null,
+    rerun_of: null,
     host: parts.host,
     tool: { name: "runprov", version: parts.version },
   };

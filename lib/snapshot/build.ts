@@ -14,14 +14,9 @@ import { patchPathFor, sha256Of } from "../run/patch.ts";
 import { failureReason } from "../run/capture.ts";
 import { parseTrailers } from "../tag/names.ts";
 import { join } from "../util/paths.ts";
+import { isObjectId, snapshotProblem, snapshotRef } from "./names.ts";
 
-/** Where snapshot refs live. */
-export const SNAPSHOT_PREFIX = "refs/runprov/snapshots/";
-
-/** The ref of run `id`'s snapshot. */
-export function snapshotRef(id: string): string {
-  return `${SNAPSHOT_PREFIX}${id}`;
-}
+export { isObjectId, SNAPSHOT_PREFIX, snapshotProblem, snapshotRef } from "./names.ts";
 
 /** Author and committer of every snapshot commit (fixed, so the commit id is too). */
 export const SNAPSHOT_IDENT = "runprov <runprov@localhost>";
@@ -40,35 +35,6 @@ export interface Snapshot {
   created: boolean;
   /** What the snapshot cannot hold, in words (edits inside submodules, for one). */
   warnings: string[];
-}
-
-/** Object ids: 40 hex digits (SHA-1) or 64 (SHA-256). */
-export function isObjectId(s: string | null | undefined): s is string {
-  return typeof s === "string" && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(s);
-}
-
-/**
- * Why a record cannot have a snapshot, from the record alone (null: it can, given its
- * commit is in the repository): no git facts, or a dirty run without a complete patch.
- *
- * @example
- * snapshotProblem(cleanRecord); // null
- */
-export function snapshotProblem(r: RunRecord): string | null {
-  const g = r.git;
-  if (!g || g.available === false || !isObjectId(g.sha)) {
-    return `run ${r.run_id} was recorded without git (${g?.reason ?? "no commit"})`;
-  }
-  if (!g.dirty) return null;
-  if (!g.patch) {
-    return `run ${r.run_id} was dirty and its record has no patch (patch.capture was off, ` +
-      `the record went to stdout, or storing the patch failed)`;
-  }
-  if (g.patch.truncated) {
-    return `run ${r.run_id}'s patch was cut at ${g.patch.bytes} bytes (patch.max_bytes), ` +
-      `so it does not hold every change the run had`;
-  }
-  return null;
 }
 
 /** The message of a dirty run's snapshot commit: what it is, then `Runprov-*` trailers. */
