@@ -10,13 +10,13 @@ import { gitFor } from "../run/session.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { captureGit } from "../run/capture.ts";
-import { codeOfRun } from "../snapshot/source.ts";
 import { defaultRestoreDir, materialise } from "../snapshot/restore.ts";
 import { runRecorded } from "../run/recorded.ts";
 import { recordPath } from "../run/store.ts";
 import { Git } from "../git/client.ts";
 import { SNAPSHOT_HELP } from "./restore.ts";
 import type { RunRecord } from "../run/record.ts";
+import { codeOfRunHereOrShared } from "./runs_remote.ts";
 import type { Context } from "../io.ts";
 
 export const RERUN_HELP = `runprov rerun: run a run's recorded command again, on its exact code
@@ -100,7 +100,7 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
     );
   }
   if (newId === id) throw usageError(`rerun: the new run needs its own id, not ${id}`);
-  const code = await codeOfRun(git, info, settings, id);
+  const code = await codeOfRunHereOrShared(ctx, git, info, settings, id);
   for (const w of code.warnings) ctx.warn(`warning: ${w}`);
 
   const target = str(values.in);

@@ -142,8 +142,8 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
     info ? git.commitRef(snapshotRef(id)) : Promise.resolve(null),
   ]);
   if (!stored && !tag && info) {
-    const { fetchForShow } = await import("./runs_remote.ts");
-    stored = await fetchForShow(ctx, git, info, id, str(values.remote));
+    const { fetchRemoteOnlyRun } = await import("./runs_remote.ts");
+    stored = await fetchRemoteOnlyRun(ctx, git, info, id, str(values.remote));
     if (stored) snap = await git.commitRef(snapshotRef(id)); // set by the fetch
   }
   if (stored) {

@@ -1,11 +1,13 @@
 /**
- * The remote side of `runprov runs` and `runprov show`: `runs --remote R` lists the runs a
- * remote holds from its refs alone (one `git ls-remote`, no objects), and `show ID` of a run
- * that is only on the remote fetches just that run first.
+ * The remote side of the run commands: `runs --remote R` lists the runs a remote holds from
+ * its refs alone (one `git ls-remote`, no objects); `show`, `restore`, `rerun` and `diff` of
+ * a run that is only on the remote fetch just that run first.
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import type { StoredRecord } from "../run/history.ts";
+import type { TagSettings } from "../tag/names.ts";
+import { codeOfRun, type RunCode } from "../snapshot/source.ts";
 import { findRecord, recordDirFor } from "../run/lookup.ts";
 import { configFor, gitFor } from "../run/session.ts";
 import { resolveTagSettings } from "../tag/names.ts";
@@ -55,10 +57,10 @@ export async function listRemoteRuns(
 
 /**
  * Fetch run `id` alone from the share remote (`--remote`, config `share.remote`, the tag
- * remote, `origin`) for `show`, and return its record; null when the remote has no such
+ * remote, `origin`), for a command that found it nowhere here, and return its record; null when the remote has no such
  * run or no such remote is configured. A remote that cannot be asked is an error naming it.
  */
-export async function fetchForShow(
+export async function fetchRemoteOnlyRun(
   ctx: Context,
   git: Git,
   info: RepoInfo,
@@ -89,4 +91,25 @@ export async function fetchForShow(
   for (const n of o.notes) ctx.warn(n);
   ctx.warn(`fetched run ${id} from ${target.remote}`);
   return await findRecord(recordDirFor(info.root, resolveTagSettings(loaded.config)), id);
+}
+
+/**
+ * The code of run `id` (see `codeOfRun`); a run that is nowhere here (no record, snapshot
+ * ref or tag) is fetched from the share remote first, when the remote has it.
+ */
+export async function codeOfRunHereOrShared(
+  ctx: Context,
+  git: Git,
+  info: RepoInfo,
+  settings: TagSettings,
+  id: string,
+): Promise<RunCode> {
+  try {
+    return await codeOfRun(git, info, settings, id);
+  } catch (err) {
+    const nowhere = err instanceof RunprovError && err.exitCode === Exit.usage &&
+      err.message.startsWith("no run ");
+    if (!nowhere || !(await fetchRemoteOnlyRun(ctx, git, info, id, undefined))) throw err;
+    return await codeOfRun(git, info, settings, id);
+  }
 }

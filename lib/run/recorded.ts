@@ -27,7 +27,10 @@ export interface RecordedRun {
   out?: string;
   /** Take the git facts from this earlier record (`--from FILE`). */
   from?: string;
-  /** `--push [REMOTE]` with `--tag`. */
+  /**
+   * `--push [REMOTE]`: push the run when it ends (and, with `--tag`, its tag first);
+   * config `share.push` pushes the run without it.
+   */
   push?: string | true;
   /** stdin is a terminal (SIGINT/SIGQUIT reach the child from it directly). */
   terminal: boolean;
@@ -79,9 +82,11 @@ export async function runRecorded(ctx: Context, run: RecordedRun): Promise<numbe
     },
   };
   if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
+  let stored = false;
   if (path) {
     try {
       await storeRecord(path, final);
+      stored = true;
     } catch (err) {
       // The child's outcome is what the caller (a scheduler) needs; report and go on.
       ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
@@ -118,6 +123,25 @@ export async function runRecorded(ctx: Context, run: RecordedRun): Promise<numbe
     }
   } else if (values.tag) {
     ctx.warn(`note: not tagging run ${final.run_id}: the command ${final.status}`);
+  }
+  if (path && (push !== undefined || config?.config.share.push)) {
+    // After the tag: the run (record, patch, code) goes to the share remote, or to
+    // --push=REMOTE, whatever the command's outcome. Reported, never the exit code; the
+    // local record stays either way.
+    if (!stored) {
+      ctx.io.stderr(`runprov: not pushing run ${final.run_id}: its final record was not stored\n`);
+    } else {
+      const { pushStoredRun } = await import("../share/share.ts");
+      const res = await pushStoredRun(
+        gitFor(ctx),
+        config?.config ?? {},
+        path,
+        typeof push === "string" ? push : undefined,
+        run.out === undefined ? final.run_id : path,
+      );
+      for (const note of res.notes) ctx.warn(note);
+      for (const e of res.errors) ctx.io.stderr(renderError(e).text);
+    }
   }
   return outcome.code;
 }

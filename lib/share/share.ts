@@ -9,13 +9,12 @@
 import { type Git, type PushResult, type RemoteAnswer, remoteSaid } from "../git/client.ts";
 import type { RepoInfo } from "../git/client.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { sha256Hex, type StoredRecord } from "../run/history.ts";
+import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
 import { readPatch, snapshotOf, snapshotProblem } from "../snapshot/build.ts";
 import { recordDir, recordPath } from "../run/store.ts";
-import type { Config } from "../config/config.ts";
 import { checkRemote } from "../tag/tag_run.ts";
-import { resolveTagSettings } from "../tag/names.ts";
-import { shareRemote } from "./settings.ts";
+import { resolveTagSettings, type TagConfig } from "../tag/names.ts";
+import { type ShareConfig, shareRemote } from "./settings.ts";
 import {
   parseLocalRuns,
   parseLsRemote,
@@ -25,6 +24,9 @@ import {
   RUNS_PREFIX,
 } from "./refs.ts";
 import { type RunCommitParts, runCommitsStream } from "./run_commit.ts";
+
+/** The configuration keys sharing reads: `dir`, `tag.remote`, `share.remote`. */
+type SharingConfig = TagConfig & ShareConfig;
 
 /** Where runs are shared: the repository, its record directory and the remote. */
 export interface ShareTarget {
@@ -291,7 +293,7 @@ export function noSuchRun(id: string, dir: string): RunprovError {
 export async function openTarget(
   git: Git,
   info: RepoInfo,
-  config: Config,
+  config: SharingConfig,
   remoteFlag: string | undefined,
 ): Promise<ShareTarget> {
   const { remote, source } = shareRemote(remoteFlag, config);
@@ -313,4 +315,42 @@ export async function openTarget(
     secrets: await checkRemote(git, remote),
     shallow: info.shallow,
   };
+}
+
+/**
+ * Push the run whose record was just stored at `path` (`exec --push`, config `share.push`):
+ * what happened, as notes and errors to print. Never throws: a failed push leaves the
+ * local record as it is, and the last error says how to push it later (`runprov push
+ * <retry>`: the run id, or the record file when it is not in the record directory).
+ */
+export async function pushStoredRun(
+  git: Git,
+  config: SharingConfig,
+  path: string,
+  remoteFlag: string | undefined,
+  retry: string,
+): Promise<{ notes: string[]; errors: RunprovError[] }> {
+  const kept = new RunprovError(
+    `the run was not pushed; its record is kept at ${path}`,
+    Exit.tag,
+    `push it later with: runprov push ${retry}${remoteFlag ? ` --remote ${remoteFlag}` : ""}`,
+  );
+  try {
+    const stored = await readRecordFile(path);
+    if (!stored) throw new RunprovError(`the record ${path} is not there`, Exit.tag);
+    const info = await git.repoInfo();
+    const target = await openTarget(git, info, config, remoteFlag);
+    const [o] = await pushRuns(target, [stored]);
+    if (o.error) return { notes: o.notes, errors: [o.error, kept] };
+    const line = o.status === "up-to-date"
+      ? `run ${o.id} is already on ${target.remote} (${o.commit!.slice(0, 12)})`
+      : `pushed run ${o.id} to ${target.remote} (${o.commit!.slice(0, 12)})`;
+    return { notes: [...o.notes, line], errors: [] };
+  } catch (err) {
+    const e = err instanceof RunprovError ? err : new RunprovError(
+      `cannot push the run: ${err instanceof Error ? err.message : String(err)}`,
+      Exit.tag,
+    );
+    return { notes: [], errors: [e, kept] };
+  }
 }
