@@ -388,3 +388,27 @@ Deno.test("push: unknown run, URL as --remote, unknown remote, still running: ex
     assertMatch(none.stderr, /nothing to push/);
   });
 });
+
+Deno.test("push: a run whose commit is not in this repository is exit 4 saying so; the others go", async () => {
+  await withSandbox(async (sb) => {
+    const remote = await sharedRepo(sb);
+    const other = await cloneOf(sb, remote, "other");
+    await sb.gitIn(other, "commit", "-q", "--allow-empty", "-m", "only over there");
+    await stampRun(sb, "there", { cwd: other });
+    await stampRun(sb, "here");
+    await Deno.copyFile(
+      join(other, ".runprov", "runs", "there.json"),
+      join(sb.dir, ".runprov", "runs", "there.json"),
+    );
+    const r = await sb.runprov(["push", "there", "here"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(r.stderr, /run there's commit [0-9a-f]{40} is not in this repository/);
+    assertMatch(r.stderr, /pushed run here to origin/);
+    assertEquals(
+      (await refsOf(sb, remote, "refs/runprov/runs/")).trim().split("\n").map((l) =>
+        l.split(" ")[1]
+      ),
+      ["refs/runprov/runs/here"],
+    );
+  });
+});

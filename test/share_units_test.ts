@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import {
   fetchRefspecs,
+  isRunId,
   parseLocalRuns,
   parseLsRemote,
   pushRefspec,
@@ -26,6 +27,7 @@ import {
 import { checkRemoteName, execPushesRun, shareRemote } from "../lib/share/settings.ts";
 import { parseCatFileBatch, parsePushResults, remoteSaid } from "../lib/git/client.ts";
 import { sha256Hex } from "../lib/run/history.ts";
+import { runIdProblem } from "../lib/run/run_id.ts";
 import { run, withSandbox } from "./helpers.ts";
 import { join } from "node:path";
 
@@ -40,6 +42,34 @@ Deno.test("share refs: run ids map to refs/runprov/runs/<id> and back; others ar
   assertEquals(runIdOfRef("refs/runprov/runs/..x"), null);
   assertEquals(runIdOfRef("refs/runprov/snapshots/a"), null);
   assertEquals(runIdOfRef("refs/heads/main"), null);
+});
+
+Deno.test("share refs: isRunId agrees with the run-id rules on edge cases and random names", () => {
+  const edge = [
+    "",
+    "a",
+    "-a",
+    "a.",
+    "a..b",
+    "a.lock",
+    "a.LOCK",
+    "a.lock.b",
+    "x".repeat(128),
+    "x".repeat(129),
+    "é",
+    "a b",
+    "a/b",
+    "a_b-c.d",
+  ];
+  const alphabet = "aZ09._-/ é.lock";
+  const random = Array.from({ length: 2000 }, () => {
+    const n = Math.floor(Math.random() * 12);
+    return Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)])
+      .join("");
+  });
+  for (const id of [...edge, ...random]) {
+    assertEquals(isRunId(id), runIdProblem(id) === null, JSON.stringify(id));
+  }
 });
 
 Deno.test("share refs: refspecs are never forced and name the same ref on both sides", () => {

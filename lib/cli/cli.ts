@@ -36,7 +36,8 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
     summary: "annotated tag run/ID on run ID's commit (a dirty run: its snapshot)",
   },
   runs: {
-    load: async () => (await import("../commands/runs.ts")).runs,
+    // runs --remote loads only its own small module; other runs go on to runs.ts.
+    load: async () => (await import("../commands/runs_remote.ts")).runsOrRemote,
     summary: "list runs (records and run tags), newest first",
   },
   show: {

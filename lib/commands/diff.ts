@@ -13,7 +13,7 @@ import { SNAPSHOT_HELP } from "./restore.ts";
 import type { ConfiguredCapture } from "../run/session.ts";
 import type { Git, RepoInfo } from "../git/client.ts";
 import type { TagSettings } from "../tag/names.ts";
-import { codeOfRunHereOrShared } from "./runs_remote.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 export const DIFF_HELP = `runprov diff: what changed in the code between two runs

@@ -16,7 +16,7 @@ import { recordPath } from "../run/store.ts";
 import { Git } from "../git/client.ts";
 import { SNAPSHOT_HELP } from "./restore.ts";
 import type { RunRecord } from "../run/record.ts";
-import { codeOfRunHereOrShared } from "./runs_remote.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 export const RERUN_HELP = `runprov rerun: run a run's recorded command again, on its exact code

@@ -7,7 +7,7 @@ import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { defaultRestoreDir, materialise } from "../snapshot/restore.ts";
-import { codeOfRunHereOrShared } from "./runs_remote.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 /** What every snapshot command's help says about snapshots and their exit codes. */

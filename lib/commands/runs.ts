@@ -142,7 +142,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
     info ? git.commitRef(snapshotRef(id)) : Promise.resolve(null),
   ]);
   if (!stored && !tag && info) {
-    const { fetchRemoteOnlyRun } = await import("./runs_remote.ts");
+    const { fetchRemoteOnlyRun } = await import("./remote_run.ts");
     stored = await fetchRemoteOnlyRun(ctx, git, info, id, str(values.remote));
     if (stored) snap = await git.commitRef(snapshotRef(id)); // set by the fetch
   }

@@ -1,20 +1,36 @@
 /**
- * The remote side of the run commands: `runs --remote R` lists the runs a remote holds from
- * its refs alone (one `git ls-remote`, no objects); `show`, `restore`, `rerun` and `diff` of
- * a run that is only on the remote fetch just that run first.
+ * `runprov runs --remote R`: the runs a remote holds, from its refs alone (one `git
+ * ls-remote`, no objects). The `runs` command enters here: with `--remote` only this small
+ * module loads (the listing is one git process, and start-up is most of its time); any other
+ * `runs` goes on to runs.ts.
  */
-import type { Git, RepoInfo } from "../git/client.ts";
-import { Exit, RunprovError, usageError } from "../errors.ts";
-import type { StoredRecord } from "../run/history.ts";
-import type { TagSettings } from "../tag/names.ts";
-import { codeOfRun, type RunCode } from "../snapshot/source.ts";
-import { findRecord, recordDirFor } from "../run/lookup.ts";
-import { configFor, gitFor } from "../run/session.ts";
-import { resolveTagSettings } from "../tag/names.ts";
+import { parseCommandArgs, str } from "../cli/args.ts";
+import { usageError } from "../errors.ts";
+import { gitFor } from "../run/session.ts";
 import { checkRemoteName } from "../share/settings.ts";
-import { openTarget, remoteRuns } from "../share/share.ts";
-import { fetchRuns } from "../share/fetch_runs.ts";
+import { remoteRuns } from "../share/list.ts";
 import type { Context } from "../io.ts";
+
+/** Run `runs`: `runs --remote R` here, everything else in runs.ts. */
+export async function runsOrRemote(ctx: Context, args: string[]): Promise<number> {
+  const remote = args.some((a) => a === "--remote" || a.startsWith("--remote="));
+  const help = args.some((a) => a === "-h" || a === "--help");
+  if (!remote || help) return await (await import("./runs.ts")).runs(ctx, args);
+  const { values } = parseCommandArgs("runs", args, {
+    json: { type: "boolean" },
+    limit: { type: "string" },
+    remote: { type: "string" },
+  });
+  let limit = Infinity;
+  const rawLimit = str(values.limit);
+  if (rawLimit !== undefined) {
+    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
+      throw usageError(`runs: --limit needs a positive number, not ${JSON.stringify(rawLimit)}`);
+    }
+    limit = Number(rawLimit);
+  }
+  return await listRemoteRuns(ctx, str(values.remote)!, limit, values.json === true);
+}
 
 /**
  * `runs --remote R`: the remote's run ids and run commits, sorted by id, as a table or JSON;
@@ -53,63 +69,4 @@ export async function listRemoteRuns(
       "runprov fetch [ID...] gets their records",
   );
   return 0;
-}
-
-/**
- * Fetch run `id` alone from the share remote (`--remote`, config `share.remote`, the tag
- * remote, `origin`), for a command that found it nowhere here, and return its record; null when the remote has no such
- * run or no such remote is configured. A remote that cannot be asked is an error naming it.
- */
-export async function fetchRemoteOnlyRun(
-  ctx: Context,
-  git: Git,
-  info: RepoInfo,
-  id: string,
-  remoteFlag: string | undefined,
-): Promise<StoredRecord | null> {
-  const loaded = await configFor(ctx, info.root);
-  let target;
-  try {
-    target = await openTarget(git, info, loaded.config, remoteFlag);
-  } catch (err) {
-    if (remoteFlag === undefined && err instanceof RunprovError) return null; // no remote
-    throw err;
-  }
-  let outcomes;
-  try {
-    outcomes = await fetchRuns(target, [id]);
-  } catch (err) {
-    if (!(err instanceof RunprovError)) throw err;
-    throw usageError(
-      `no run ${id} here, and asking ${target.remote} for it failed: ${err.message}`,
-      err.hint,
-    );
-  }
-  const o = outcomes.find((x) => x.id === id);
-  if (!o || o.error?.exitCode === Exit.usage) return null;
-  if (o.error) throw o.error;
-  for (const n of o.notes) ctx.warn(n);
-  ctx.warn(`fetched run ${id} from ${target.remote}`);
-  return await findRecord(recordDirFor(info.root, resolveTagSettings(loaded.config)), id);
-}
-
-/**
- * The code of run `id` (see `codeOfRun`); a run that is nowhere here (no record, snapshot
- * ref or tag) is fetched from the share remote first, when the remote has it.
- */
-export async function codeOfRunHereOrShared(
-  ctx: Context,
-  git: Git,
-  info: RepoInfo,
-  settings: TagSettings,
-  id: string,
-): Promise<RunCode> {
-  try {
-    return await codeOfRun(git, info, settings, id);
-  } catch (err) {
-    const nowhere = err instanceof RunprovError && err.exitCode === Exit.usage &&
-      err.message.startsWith("no run ");
-    if (!nowhere || !(await fetchRemoteOnlyRun(ctx, git, info, id, undefined))) throw err;
-    return await codeOfRun(git, info, settings, id);
-  }
 }

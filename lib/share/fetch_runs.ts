@@ -12,6 +12,7 @@ import { patchPathFor } from "../run/patch.ts";
 import { recordPath, writeAtomic } from "../run/store.ts";
 import { defaultRecordPath } from "../run/session.ts";
 import { fetchRefspecs, runRef } from "./refs.ts";
+import { remoteError, remoteRuns } from "./list.ts";
 import {
   type FetchedRun,
   parseCommitObject,
@@ -20,14 +21,7 @@ import {
   runCommitProblem,
   treeNames,
 } from "./run_commit.ts";
-import {
-  createLocalRefs,
-  localRuns,
-  remoteError,
-  remoteRuns,
-  type RunOutcome,
-  type ShareTarget,
-} from "./share.ts";
+import { createLocalRefs, localRuns, type RunOutcome, type ShareTarget } from "./share.ts";
 
 /**
  * Fetch runs from the remote (all of them when `ids` is empty) into `refs/runprov/runs/`,

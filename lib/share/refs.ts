@@ -2,7 +2,6 @@
  * Shared runs' ref names, the pure part: `refs/runprov/runs/<id>`, the refspecs `push` and
  * `fetch` give git, and `git ls-remote` output read back into run ids. No git, no files.
  */
-import { runIdProblem } from "../run/run_id.ts";
 
 /** Where shared runs live, here and on the remote (never fetched by a plain clone). */
 export const RUNS_PREFIX = "refs/runprov/runs/";
@@ -31,7 +30,21 @@ export function runRef(id: string): string {
 export function runIdOfRef(ref: string): string | null {
   if (!ref.startsWith(RUNS_PREFIX)) return null;
   const id = ref.slice(RUNS_PREFIX.length);
-  return runIdProblem(id) === null ? id : null;
+  return isRunId(id) ? id : null;
+}
+
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Whether `id` is a valid run id: exactly `runIdProblem(id) === null` (lib/run/run_id.ts), in one regular
+ * expression and two checks (a remote may list 10,000 of them).
+ *
+ * @example
+ * isRunId("exp-1"); // true
+ * isRunId("a..b"); // false
+ */
+export function isRunId(id: string): boolean {
+  return RUN_ID_RE.test(id) && !id.includes("..") && !id.endsWith(".") && !/\.lock$/i.test(id);
 }
 
 /**
@@ -76,16 +89,31 @@ export interface RemoteRun {
 export function parseLsRemote(out: string): { runs: RemoteRun[]; ignored: number } {
   const runs: RemoteRun[] = [];
   let ignored = 0;
-  for (const line of out.split("\n")) {
-    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\t(.+)$/.exec(line);
-    if (!m || !m[2].startsWith(RUNS_PREFIX) || m[2].endsWith("^{}")) continue;
-    const id = runIdOfRef(m[2]);
-    if (id === null) ignored++;
-    else runs.push({ id, commit: m[1] });
+  let sorted = true;
+  for (let start = 0; start < out.length;) {
+    let end = out.indexOf("\n", start);
+    if (end < 0) end = out.length;
+    const tab = out.indexOf("\t", start);
+    const line = start;
+    start = end + 1;
+    if (tab < 0 || tab > end || (tab - line !== 40 && tab - line !== 64)) continue;
+    const commit = out.slice(line, tab);
+    const ref = out.slice(tab + 1, end);
+    if (!OID_RE.test(commit) || !ref.startsWith(RUNS_PREFIX) || ref.endsWith("^{}")) continue;
+    const id = runIdOfRef(ref);
+    if (id === null) {
+      ignored++;
+      continue;
+    }
+    if (sorted && runs.length > 0 && runs[runs.length - 1].id > id) sorted = false;
+    runs.push({ id, commit });
   }
-  runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // git lists refs sorted by name already; sort only when it did not.
+  if (!sorted) runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { runs, ignored };
 }
+
+const OID_RE = /^[0-9a-f]+$/;
 
 /**
  * Parse `git for-each-ref --format='%(objectname) %(refname)' refs/runprov/runs/` output into

@@ -6,23 +6,22 @@
  * what happened to each run, failures are RunprovErrors (exit 5 for the remote's refusals
  * and conflicts) that say what to do.
  */
-import { type Git, type PushResult, type RemoteAnswer, remoteSaid } from "../git/client.ts";
+import { type Git, GitError, type PushResult, remoteSaid } from "../git/client.ts";
 import type { RepoInfo } from "../git/client.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
 import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
-import { readPatch, snapshotOf, snapshotProblem } from "../snapshot/build.ts";
+import {
+  missingCommit,
+  readPatch,
+  snapshotOf,
+  snapshotProblem,
+  snapshotWarnings,
+} from "../snapshot/build.ts";
 import { recordDir, recordPath } from "../run/store.ts";
 import { checkRemote } from "../tag/tag_run.ts";
 import { resolveTagSettings, type TagConfig } from "../tag/names.ts";
 import { type ShareConfig, shareRemote } from "./settings.ts";
-import {
-  parseLocalRuns,
-  parseLsRemote,
-  pushRefspec,
-  runRef,
-  RUNS_PATTERN,
-  RUNS_PREFIX,
-} from "./refs.ts";
+import { parseLocalRuns, pushRefspec, runRef, RUNS_PREFIX } from "./refs.ts";
 import { type RunCommitParts, runCommitsStream } from "./run_commit.ts";
 
 /** The configuration keys sharing reads: `dir`, `tag.remote`, `share.remote`. */
@@ -96,6 +95,11 @@ export async function buildRunCommits(
       let snapshot: string | null = null;
       if (problem) {
         runNotes.push(`warning: run ${id} is shared without its code: ${problem}`);
+      } else if (!g.dirty) {
+        // A clean run's snapshot is its recorded commit: no ref needed to push it (if the
+        // commit is missing, fast-import says so, and the run is reported below).
+        snapshot = g.sha;
+        runNotes.push(...snapshotWarnings(s.record).map((w) => `warning: ${w}`));
       } else {
         const snap = await snapshotOf(t.git, s, { top: t.root, shallow: t.shallow });
         snapshot = snap.commit;
@@ -121,13 +125,37 @@ export async function buildRunCommits(
   const built = new Map<string, { commit: string; notes: string[] }>();
   if (parts.length === 0) return { built, failed };
   const scratch = `refs/runprov/tmp/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const out = await t.git.fastImport(runCommitsStream(parts, scratch), t.root);
+  let out: string;
+  try {
+    out = await t.git.fastImport(runCommitsStream(parts, scratch), t.root);
+  } catch (err) {
+    // A recorded commit this repository lacks (clean runs are not checked before): name
+    // those runs, and write the others.
+    const missing = await missingParents(t.git, parts);
+    if (!(err instanceof GitError) || missing.size === 0) throw err;
+    for (const s of stored) {
+      if (!missing.has(s.record.run_id)) continue;
+      const error = missingCommit(s.record, t.shallow);
+      failed.push({ id: s.record.run_id, commit: null, status: "failed", notes: [], error });
+    }
+    const rest = parts.filter((p) => !missing.has(p.id));
+    if (rest.length === 0) return { built, failed };
+    parts.splice(0, parts.length, ...rest);
+    out = await t.git.fastImport(runCommitsStream(parts, scratch), t.root);
+  }
   const ids = out.trim().split("\n");
   if (ids.length !== parts.length) {
     throw new Error(`git fast-import made ${ids.length} run commits for ${parts.length} runs`);
   }
   parts.forEach((p, i) => built.set(p.id, { commit: ids[i], notes: notes.get(p.id) ?? [] }));
   return { built, failed };
+}
+
+/** The ids of runs whose parent (snapshot) commit is not in the repository. */
+async function missingParents(git: Git, parts: readonly RunCommitParts[]): Promise<Set<string>> {
+  const withParent = parts.filter((p) => p.snapshot !== null);
+  const found = await git.catFileBatch(withParent.map((p) => `${p.snapshot}^{commit}`));
+  return new Set(withParent.filter((_, i) => found[i] === null).map((p) => p.id));
 }
 
 /**
@@ -246,35 +274,6 @@ export function pushError(remote: string, id: string, res: PushResult): RunprovE
     Exit.tag,
     `check that ${remote} is reachable and that you may push to it (git push ${remote}); ${retry}`,
   );
-}
-
-/** The RunprovError (exit 5) for a remote that could not be asked or fetched from. */
-export function remoteError(
-  remote: string,
-  what: string,
-  answer: Extract<RemoteAnswer, { ok: false }>,
-): RunprovError {
-  const said = answer.remote ? ` (remote: ${clipped(answer.remote, 300)})` : "";
-  return new RunprovError(
-    `cannot ${what} ${remote}: ${clipped(answer.reason, 300)}${said}`,
-    Exit.tag,
-    `check that ${remote} is reachable and that you may read it (git ls-remote ${remote}); ` +
-      `nothing changed here`,
-  );
-}
-
-/**
- * The runs on the remote, from its refs alone (`git ls-remote`, one process, no objects).
- * Throws RunprovError (exit 5) when the remote cannot be asked.
- */
-export async function remoteRuns(
-  git: Git,
-  remote: string,
-  secrets: readonly string[] = [],
-): Promise<{ runs: { id: string; commit: string }[]; ignored: number }> {
-  const answer = await git.lsRemote(remote, RUNS_PATTERN, secrets);
-  if (!answer.ok) throw remoteError(remote, "list the runs of", answer);
-  return parseLsRemote(answer.out);
 }
 
 /** A stored record for the run `id` as given by the user, or a usage error (exit 2). */
