@@ -4,7 +4,7 @@
  * as a new run whose record says `rerun_of`; the user's checkout is never touched.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assertEquals, assertMatch } from "./assert.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
 import { assertUntouched, checkoutState } from "./snapshot_fixtures.ts";
 
