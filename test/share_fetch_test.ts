@@ -65,6 +65,9 @@ for (const daemon of [false, true]) {
         // runs, show and restore work as on local runs; restore gives the exact bytes.
         const runs = await sb.json(["runs", "--json"], { cwd: mate });
         assertEquals(runs.map((r: { id: string }) => r.id).sort(), ["clean1", "dirty1"]);
+        assert(runs.every((r: { shared?: boolean }) => r.shared === true), "listed as shared");
+        const table = await sb.runprov(["runs"], { cwd: mate });
+        assertMatch(table.stdout, /^dirty1 .*\+shared/m);
         const show = await sb.runprov(["show", "dirty1"], { cwd: mate });
         assertEquals(show.code, 0, show.stderr);
         assertMatch(show.stdout, /^tree\s+dirty: /m);

@@ -382,6 +382,12 @@ Deno.test("push: unknown run, URL as --remote, unknown remote, still running: ex
     assertEquals(all.code, 0, all.stderr);
     assertMatch(all.stderr, /skipping run live: it is still running/);
     assertMatch(all.stderr, /pushed run r1 to origin/);
+    const listed = await sb.json(["runs", "--json"]);
+    assertEquals(
+      listed.map((e: { id: string; shared?: boolean }) => [e.id, e.shared === true]).sort(),
+      [["live", false], ["r1", true]],
+      "runs knows which runs are shared",
+    );
     assertEquals((await refsOf(sb, remote, "refs/runprov/runs/")).trim().split("\n").length, 1);
     const none = await sb.runprov(["push", "--all"]);
     assertEquals(none.code, 0, none.stderr);

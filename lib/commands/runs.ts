@@ -4,11 +4,12 @@ import { usageError } from "../errors.ts";
 import { gitFor } from "../run/session.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, findRunRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
-import { SNAPSHOT_PREFIX, snapshotProblem, snapshotRef } from "../snapshot/names.ts";
+import { snapshotProblem, snapshotRef } from "../snapshot/names.ts";
 import type { RunRecord } from "../run/record.ts";
 import { formatRuns, hereFacts, mergeRuns, readRecordDir, shownStatus } from "../run/history.ts";
 import { parseTrailers, tagName } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
+import { runRef } from "../share/refs.ts";
 import type { Context } from "../io.ts";
 
 export const RUNS_HELP = `runprov runs: list runs, newest first
@@ -24,7 +25,8 @@ when it is not built yet (restore, rerun, diff and tag build it), "no" when it c
 be built (a dirty run whose patch was cut or not stored, a run recorded without git).
 Status is the record's (captured, running, succeeded, failed); "lost" for a running
 record whose supervisor process on this host is gone; "running?" when it ran on another
-host; "tagged" for a run known only from its tag; "+tag" when the run has its tag.
+host; "tagged" for a run known only from its tag; "+tag" when the run has its tag;
+"+shared" when it is shared through the remote (runprov push or fetch made its ref).
 Outside a repository only the records under the current directory are listed.
 
 With --remote R (a configured remote's name) it lists the runs shared on that remote
@@ -88,8 +90,9 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
   const pattern = `refs/tags/${settings.prefix}` + (settings.prefix.endsWith("/") ? "" : "*");
   const [{ tags, refs }, { records, skipped }] = await Promise.all([
     // Tags and snapshot refs come from one for-each-ref.
+    // refs/runprov/ holds the snapshot refs and the shared runs' refs (push, fetch).
     info
-      ? git.listTagsAndRefs(pattern, SNAPSHOT_PREFIX)
+      ? git.listTagsAndRefs(pattern, "refs/runprov/")
       : Promise.resolve({ tags: [], refs: new Map<string, string>() }),
     readRecordDir(recordDirFor(base, settings)),
   ]);
@@ -105,6 +108,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
     await hereFacts(records.map((r) => r.record)),
     refs,
   ).slice(0, limit);
+  for (const e of entries) if (refs.has(runRef(e.id))) e.shared = true;
   if (values.json) {
     await ctx.io.stdout(JSON.stringify(entries, null, 2) + "\n");
   } else if (entries.length === 0) {

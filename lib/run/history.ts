@@ -164,6 +164,8 @@ export interface RunEntry {
   record: string | null;
   /** The tag points at another commit than the record (a reused id). */
   tag_mismatch?: boolean;
+  /** The run is shared: `refs/runprov/runs/<id>` exists here (made by push or fetch). */
+  shared?: boolean;
   /**
    * The run's snapshot commit when one exists without building (its
    * `refs/runprov/snapshots/<id>`, or a run tag on a snapshot), else null.
@@ -256,7 +258,7 @@ export function formatRuns(entries: readonly RunEntry[]): string {
     e.dirty === null ? "?" : e.dirty ? "dirty" : "clean",
     e.snapshot ? "yes" : e.snapshot_problem ? "no" : "-",
     e.status + (e.tag && e.status !== "tagged" ? "+tag" : "") +
-    (e.tag_mismatch ? "(tag on other commit)" : ""),
+    (e.tag_mismatch ? "(tag on other commit)" : "") + (e.shared ? "+shared" : ""),
     e.name ?? "",
   ]);
   const head = ["ID", "DATE", "SHA", "DESCRIBE", "TREE", "SNAPSHOT", "STATUS", "NAME"];
