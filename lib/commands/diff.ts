@@ -5,7 +5,7 @@ import { captureConfigured, gitFor, untrackedForPatch } from "../run/session.ts"
 import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
-import { codeOfRun, type RunCode } from "../snapshot/source.ts";
+import type { RunCode } from "../snapshot/source.ts";
 import { commitWithPatch } from "../snapshot/build.ts";
 import { currentPatch } from "../run/patch.ts";
 import { diffHeader, type Side } from "../snapshot/compare.ts";
@@ -13,6 +13,7 @@ import { SNAPSHOT_HELP } from "./restore.ts";
 import type { ConfiguredCapture } from "../run/session.ts";
 import type { Git, RepoInfo } from "../git/client.ts";
 import type { TagSettings } from "../tag/names.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 export const DIFF_HELP = `runprov diff: what changed in the code between two runs
@@ -107,7 +108,7 @@ async function sideOf(
   capture: ConfiguredCapture | null,
 ): Promise<Side> {
   if (!PSEUDO.has(label)) {
-    const code = await codeOfRun(git, info, settings, label);
+    const code = await codeOfRunHereOrShared(ctx, git, info, settings, label);
     for (const w of code.warnings) ctx.warn(`warning: ${w}`);
     return {
       label,

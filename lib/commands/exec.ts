@@ -18,8 +18,9 @@ import type { Context } from "../io.ts";
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
 Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
-                    [--allow-dirty REASON] [--out FILE] [--tag [--push[=REMOTE]] [--url URL]
-                    [--sign]] [--tracker T]... [--from FILE] -- CMD [ARGS...]
+                    [--allow-dirty REASON] [--out FILE] [--push[=REMOTE]]
+                    [--tag [--url URL] [--sign]] [--tracker T]... [--from FILE]
+                    -- CMD [ARGS...]
 
 1. applies the clean-tree policy (refused: exit 3, CMD never starts);
 2. writes the record with status "running" and the command;
@@ -49,8 +50,11 @@ Options:
   --allow-dirty REASON  let a strict run use a dirty tree, recording why
   --out FILE            keep the record at FILE instead of .runprov/runs/<id>.json
   --tag                 when CMD succeeds, tag its commit run/ID exactly as 'runprov tag'
-  --push[=REMOTE]       with --tag: push that tag (default remote: config tag.remote,
-                        origin); '--push REMOTE' works when CMD follows '--'
+  --push[=REMOTE]       when CMD ends, push the run as 'runprov push ID' does (record,
+                        patch, code; to config share.remote, tag.remote, origin) and,
+                        with --tag, its tag first (to config tag.remote, origin); REMOTE
+                        names the remote for both; '--push REMOTE' works when CMD follows
+                        '--'; config share.push: true pushes every run without --push
   --url URL             with --tag: the run's page, written into the tag message
   --sign                with --tag: a signed tag
   --from FILE           take the git facts from this earlier record instead of asking git
@@ -58,7 +62,8 @@ Options:
   --tracker T           also set tracker T's own variables (${TRACKERS.join(", ")};
                         repeatable), as 'runprov env --tracker T' prints them
 
-A failed tag or push is reported on stderr; exec still exits with CMD's code.
+A failed tag or push is reported on stderr; exec still exits with CMD's code, and the
+local record stays (push it later with 'runprov push ID').
 `;
 
 const EXEC_OPTIONS = {
@@ -112,8 +117,8 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   const { own, command } = splitExecArgs(args);
   const { rest, push } = splitPush(own, "exec");
   const { values } = parseCommandArgs("exec", rest, EXEC_OPTIONS);
-  if ((push !== undefined || values.url !== undefined || values.sign) && !values.tag) {
-    throw usageError("exec: --push, --url and --sign go with --tag", "add --tag");
+  if ((values.url !== undefined || values.sign) && !values.tag) {
+    throw usageError("exec: --url and --sign go with --tag", "add --tag");
   }
   if (values.help) {
     await ctx.io.stdout(EXEC_HELP);

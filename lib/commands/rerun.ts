@@ -11,7 +11,6 @@ import { gitFor } from "../run/session.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { captureGit } from "../run/capture.ts";
-import { codeOfRun } from "../snapshot/source.ts";
 import { defaultRestoreDir, materialise } from "../snapshot/restore.ts";
 import { runRecorded } from "../run/recorded.ts";
 import { recordPath } from "../run/store.ts";
@@ -22,6 +21,7 @@ import { parseTrackers, TRACKERS } from "../exports/trackers.ts";
 import { Git } from "../git/client.ts";
 import { SNAPSHOT_HELP } from "./restore.ts";
 import type { RunRecord } from "../run/record.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 export const RERUN_HELP = `runprov rerun: run a run's recorded command again, on its exact code
@@ -109,7 +109,7 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
   // The new record goes next to run ID's: refuse a taken id before restoring anything.
   const out = recordPath(dirname(stored.path), newId);
   await ensureVacant(out, newId, undefined);
-  const code = await codeOfRun(git, info, settings, id);
+  const code = await codeOfRunHereOrShared(ctx, git, info, settings, id);
   for (const w of code.warnings) ctx.warn(`warning: ${w}`);
 
   const target = str(values.in);

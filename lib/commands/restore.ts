@@ -6,8 +6,8 @@ import { gitFor } from "../run/session.ts";
 import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
-import { codeOfRun } from "../snapshot/source.ts";
 import { defaultRestoreDir, materialise } from "../snapshot/restore.ts";
+import { codeOfRunHereOrShared } from "./remote_run.ts";
 import type { Context } from "../io.ts";
 
 /** What every snapshot command's help says about snapshots and their exit codes. */
@@ -16,7 +16,9 @@ export const SNAPSHOT_HELP =
 recorded commit plus its patch (untracked files only when they counted), with the
 recorded commit as parent, kept at refs/runprov/snapshots/ID (for a clean run: the
 recorded commit itself). It is built the first time a command needs it, from the record
-and its patch, without touching your index, working tree, HEAD or branches.`;
+and its patch, without touching your index, working tree, HEAD or branches. A run that
+is not here but shared on the remote (config share.remote, else tag.remote, else origin)
+is fetched first, that run alone, as 'runprov fetch ID' does.`;
 
 export const RESTORE_HELP = `runprov restore: get back the exact code of a run
 
@@ -62,7 +64,7 @@ export async function restore(ctx: Context, args: string[]): Promise<number> {
   const git = gitFor(ctx);
   const info = await requireRepo(git, "runprov restore");
   const settings = await tagSettingsFor(ctx, info.root);
-  const code = await codeOfRun(git, info, settings, id);
+  const code = await codeOfRunHereOrShared(ctx, git, info, settings, id);
   for (const w of code.warnings) ctx.warn(`warning: ${w}`);
   if (values.print) {
     await ctx.io.stdout(`${code.commit}\n`);

@@ -853,6 +853,109 @@ export class Git {
   }
 
   /**
+   * Push `refspecs` (`<commit>:<ref>`, never forced) to a configured remote, by name, in one
+   * `git push --porcelain`; local hooks, tag following, submodule checks and signing off.
+   * Never throws for a rejected or failed push: there is one result per destination ref.
+   * Credentials git echoes are removed, and so is every string in `secrets`.
+   */
+  async pushRefspecs(
+    remote: string,
+    refspecs: readonly string[],
+    secrets: readonly string[] = [],
+  ): Promise<Map<string, PushResult>> {
+    const res = await this.run([
+      "push",
+      "--porcelain",
+      "--no-verify",
+      "--no-follow-tags",
+      "--no-signed",
+      "--recurse-submodules=no",
+      "--",
+      remote,
+      ...refspecs,
+    ], { ok: [0, 1, 128] });
+    const dsts = refspecs.map((r) => r.slice(r.lastIndexOf(":") + 1));
+    return parsePushResults(
+      redactText(text(res.stdout), secrets),
+      redactText(res.stderr, secrets),
+      res.code,
+      dsts,
+    );
+  }
+
+  /**
+   * The remote's refs matching `pattern` (`git ls-remote --refs <remote> <pattern>`): one
+   * process, no objects fetched. A remote that cannot be asked gives its reason instead.
+   */
+  async lsRemote(
+    remote: string,
+    pattern: string,
+    secrets: readonly string[] = [],
+  ): Promise<RemoteAnswer> {
+    const res = await this.run(["ls-remote", "--refs", "--", remote, pattern], { ok: [0, 128] });
+    if (res.code === 0) return { ok: true, out: text(res.stdout) };
+    return remoteError(res, secrets);
+  }
+
+  /**
+   * Fetch `refspecs` from a configured remote, by name, never forced (a local ref that
+   * would change is left alone and the fetch exits 1): no tags, no FETCH_HEAD, no
+   * remote-tracking refs, no submodules. A failure gives git's reason, credentials removed.
+   */
+  async fetchRefspecs(
+    remote: string,
+    refspecs: readonly string[],
+    secrets: readonly string[] = [],
+  ): Promise<RemoteAnswer> {
+    const res = await this.run([
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--recurse-submodules=no",
+      "--refmap=",
+      "--",
+      remote,
+      ...refspecs,
+    ], { ok: [0, 1, 128] });
+    if (res.code === 0) return { ok: true, out: "" };
+    return remoteError(res, secrets);
+  }
+
+  /**
+   * Apply `updates` to the refs in one transaction (`git update-ref --stdin -z`): all of
+   * them or none. `old` "" means create-only; `new` "" means delete. Throws GitError when
+   * git refuses (a ref exists, holds another value, or is locked).
+   */
+  async updateRefs(
+    updates: readonly { ref: string; new: string; old: string }[],
+  ): Promise<void> {
+    if (updates.length === 0) return;
+    const lines = updates.map((u) =>
+      u.new === ""
+        ? `delete ${u.ref}\0${u.old}\0`
+        : u.old === ""
+        ? `create ${u.ref}\0${u.new}\0`
+        : `update ${u.ref}\0${u.new}\0${u.old}\0`
+    );
+    await this.run(["update-ref", "--no-deref", "--stdin", "-z"], {
+      input: new TextEncoder().encode(lines.join("")),
+    });
+  }
+
+  /**
+   * Read objects in one `git cat-file --batch` process: one answer per name in `names`
+   * (`<commit>`, `<commit>:<path>`), in order; null for a name that names no object.
+   */
+  async catFileBatch(names: readonly string[]): Promise<(BatchObject | null)[]> {
+    if (names.length === 0) return [];
+    const res = await this.run(["cat-file", "--batch"], {
+      input: new TextEncoder().encode(names.map((n) => `${n}\n`).join("")),
+    });
+    return parseCatFileBatch(res.stdout, names.length);
+  }
+
+  /**
    * The tracked changes against `sha` as one binary-safe diff: exactly the bytes
    * {@link Git.diffPatch} stores for a dirty run, so their sha256 identifies the run's code
    * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
@@ -1023,24 +1126,25 @@ export class Git {
   }
 
   /**
-   * The run tags under `tagPatterns` (both tag namespaces) and the refs under
-   * `snapshotPrefix`, in one `git for-each-ref` call (`runprov runs` lists both).
+   * The run tags under `tagPatterns` (both tag namespaces) and the refs under `refPrefixes`
+   * (snapshot refs, shared runs' refs), in one `git for-each-ref` call (`runprov runs` lists
+   * them all).
    */
   async listTagsAndRefs(
     tagPatterns: string | readonly string[],
-    snapshotPrefix: string,
+    refPrefixes: readonly string[],
   ): Promise<{ tags: TagRef[]; refs: Map<string, string> }> {
     const res = await this.run([
       "for-each-ref",
       "--sort=-creatordate",
       `--format=${TAG_FORMAT}`,
       ...(typeof tagPatterns === "string" ? [tagPatterns] : tagPatterns),
-      snapshotPrefix,
+      ...refPrefixes,
     ]);
     const tags: TagRef[] = [];
     const refs = new Map<string, string>();
     for (const t of parseTagRefs(text(res.stdout))) {
-      if (t.ref.startsWith(snapshotPrefix)) refs.set(t.ref, t.commit);
+      if (refPrefixes.some((p) => t.ref.startsWith(p))) refs.set(t.ref, t.commit);
       else tags.push(t);
     }
     return { tags, refs };
@@ -1392,25 +1496,141 @@ export function parsePushPorcelain(
   for (const line of stdout.split("\n")) {
     const m = /^(.)\t([^\t]*)\t(.*)$/.exec(line);
     if (!m || !m[2].endsWith(`:${ref}`)) continue;
-    const [, flag, , summary] = m;
-    const why = /\(([^)]*)\)\s*$/.exec(summary)?.[1] ?? null;
-    if (flag === "*") return { ok: true, status: "new", reason: null, stderr };
-    if (flag === "=") return { ok: true, status: "up-to-date", reason: null, stderr };
-    if (flag === " " || flag === "+") return { ok: true, status: "updated", reason: null, stderr };
-    const remote = summary.startsWith("[remote rejected]") ||
-      summary.startsWith("[remote failure]");
-    return {
-      ok: false,
-      status: remote ? "remote-rejected" : "rejected",
-      reason: why ?? summary,
-      stderr,
-    };
+    return pushLineResult(m[1], m[3], stderr);
   }
+  return pushFailure(stderr, code);
+}
+
+/**
+ * Parse `git push --porcelain` output for many refs at once: one result per destination
+ * ref in `refs` (a ref without a line failed with the push as a whole, or, after exit 0,
+ * was already there).
+ *
+ * @example
+ * parsePushResults("*\tabc:refs/x/a\t[new reference]\n", "", 0, ["refs/x/a"]).get("refs/x/a")?.status; // "new"
+ */
+export function parsePushResults(
+  stdout: string,
+  stderr: string,
+  code: number,
+  refs: readonly string[],
+): Map<string, PushResult> {
+  const lines = new Map<string, [string, string]>();
+  for (const line of stdout.split("\n")) {
+    const m = /^(.)\t([^\t]*)\t(.*)$/.exec(line);
+    if (!m) continue;
+    const colon = m[2].lastIndexOf(":");
+    lines.set(colon < 0 ? m[2] : m[2].slice(colon + 1), [m[1], m[3]]);
+  }
+  const out = new Map<string, PushResult>();
+  for (const ref of refs) {
+    const l = lines.get(ref);
+    out.set(ref, l ? pushLineResult(l[0], l[1], stderr) : pushFailure(stderr, code));
+  }
+  return out;
+}
+
+/** The result of one porcelain line (`flag`, then the summary after the refs). */
+function pushLineResult(flag: string, summary: string, stderr: string): PushResult {
+  const why = /\(([^)]*)\)\s*$/.exec(summary)?.[1] ?? null;
+  if (flag === "*") return { ok: true, status: "new", reason: null, stderr };
+  if (flag === "=") return { ok: true, status: "up-to-date", reason: null, stderr };
+  if (flag === " " || flag === "+") return { ok: true, status: "updated", reason: null, stderr };
+  const remote = summary.startsWith("[remote rejected]") ||
+    summary.startsWith("[remote failure]");
+  return {
+    ok: false,
+    status: remote ? "remote-rejected" : "rejected",
+    reason: why ?? summary,
+    stderr,
+  };
+}
+
+/** The result for a ref git printed no line for: up to date after exit 0, else failed. */
+function pushFailure(stderr: string, code: number): PushResult {
   if (code === 0) return { ok: true, status: "up-to-date", reason: null, stderr };
+  return { ok: false, status: "failed", reason: remoteFailureReason(stderr, code), stderr };
+}
+
+/**
+ * git's own reason for a failed remote operation, from its stderr: the first `fatal:` or
+ * `error:` line, else the first line.
+ */
+export function remoteFailureReason(stderr: string, code: number): string {
   const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const reason = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ??
-    `git push exited ${code}`;
-  return { ok: false, status: "failed", reason, stderr };
+  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? `git exited ${code}`;
+}
+
+/**
+ * What the remote itself said (`remote:` lines of git's stderr: a hook's message, a host's
+ * refusal), joined on one line; empty when it said nothing.
+ */
+export function remoteSaid(stderr: string): string {
+  return stderr.split("\n")
+    .filter((l) => l.startsWith("remote:"))
+    .map((l) => l.slice("remote:".length).trim())
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** What a remote gave back: its output, or why it could not be asked. */
+export type RemoteAnswer =
+  | { ok: true; out: string }
+  | {
+    ok: false;
+    /** git's own reason (`fatal: ...`), credentials removed. */
+    reason: string;
+    /** What the remote itself said (`remote:` lines), credentials removed. */
+    remote: string;
+    /** git's exit code (1: some refs refused, 128: fatal). */
+    code: number;
+    stderr: string;
+  };
+
+function remoteError(res: GitResult, secrets: readonly string[]): RemoteAnswer {
+  const stderr = redactText(res.stderr, secrets);
+  return {
+    ok: false,
+    reason: remoteFailureReason(stderr, res.code),
+    remote: remoteSaid(stderr),
+    code: res.code,
+    stderr,
+  };
+}
+
+/** One object read by {@link Git.catFileBatch}. */
+export interface BatchObject {
+  oid: string;
+  type: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Parse `git cat-file --batch` output: per request `<oid> <type> <size>\n<bytes>\n`, or
+ * `<name> missing\n` (also `ambiguous`). Throws when the output is cut short.
+ *
+ * @example
+ * parseCatFileBatch(enc("abc blob 2\nhi\nx missing\n"), 2); // [{oid:"abc",type:"blob",bytes:"hi"}, null]
+ */
+export function parseCatFileBatch(out: Uint8Array, count: number): (BatchObject | null)[] {
+  const answers: (BatchObject | null)[] = [];
+  let off = 0;
+  while (answers.length < count) {
+    const nl = out.indexOf(0x0a, off);
+    if (nl < 0) throw new Error("git cat-file --batch: output ends early");
+    const header = decoder.decode(out.subarray(off, nl));
+    off = nl + 1;
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      answers.push(null); // "<name> missing" / "<name> ambiguous"
+      continue;
+    }
+    const size = Number(m[3]);
+    if (off + size > out.length) throw new Error("git cat-file --batch: object cut short");
+    answers.push({ oid: m[1], type: m[2], bytes: out.slice(off, off + size) });
+    off += size + 1;
+  }
+  return answers;
 }
 
 /** git's "the tag is already there" answers to a create-only `git tag` (or a held lock). */

@@ -1,8 +1,8 @@
 /**
  * A command run as a recorded run, the path `exec` and `rerun` share: check the policy,
  * record the run as running (a new record, never replacing one), run the command with the
- * exports under the caller's signal relay, record how it ended, tag it when asked, and
- * hand back the command's exit code.
+ * exports under the caller's signal relay, record how it ended, tag and push it when asked,
+ * and hand back the command's exit code.
  */
 import { str } from "../cli/args.ts";
 import type { ParsedArgs } from "../cli/args.ts";
@@ -32,7 +32,10 @@ export interface RecordedRun {
   out?: string;
   /** Take the git facts from this earlier record (`--from FILE`). */
   from?: string;
-  /** `--push [REMOTE]` with `--tag`. */
+  /**
+   * `--push [REMOTE]`: push the run when it ends (and, with `--tag`, its tag first);
+   * config `share.push` pushes the run without it.
+   */
   push?: string | true;
   /** The id of the live run this one was started inside (a child run), or null. */
   parent: string | null;
@@ -56,6 +59,7 @@ export async function runRecorded(
   let outcome: ChildOutcome;
   let config: LoadedConfig | undefined;
   let path: string | null = null;
+  let stored = false;
   try {
     const trackers = parseTrackers(
       Array.isArray(values.tracker) ? values.tracker.map(String) : [],
@@ -127,13 +131,14 @@ export async function runRecorded(
     if (path !== null) {
       try {
         await updateOwnRecord(path, record, final);
+        stored = true;
       } catch (err) {
         // The child's outcome is what the caller (a scheduler) needs; report and go on.
         ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
       }
     }
   } finally {
-    // The record is final: a signal from now on (during --tag --push) ends runprov.
+    // The record is final: a signal from now on (during --tag, --push) ends runprov.
     await relay.close();
   }
   if (values.tag && final.status === "succeeded") {
@@ -148,8 +153,8 @@ export async function runRecorded(
         // A dirty run's tag goes on its snapshot, as `runprov tag` puts it.
         const { snapshotOf, snapshotProblem } = await import("../snapshot/build.ts");
         if (snapshotProblem(final) === null) {
-          const stored = { path, record: final, sha256: "" };
-          subject.target = (await snapshotOf(git, stored, { top: final.git.root })).commit;
+          const run = { path, record: final, sha256: "" };
+          subject.target = (await snapshotOf(git, run, { top: final.git.root })).commit;
         }
       }
       const res = await tagRun(git, subject, settings, {
@@ -167,6 +172,25 @@ export async function runRecorded(
     }
   } else if (values.tag) {
     ctx.warn(`note: not tagging run ${final.run_id}: the command ${final.status}`);
+  }
+  if (path && (push !== undefined || config?.config.share.push)) {
+    // After the tag: the run (record, patch, code) goes to the share remote, or to
+    // --push=REMOTE, whatever the command's outcome. Reported, never the exit code; the
+    // local record stays either way.
+    if (!stored) {
+      ctx.io.stderr(`runprov: not pushing run ${final.run_id}: its final record was not stored\n`);
+    } else {
+      const { pushStoredRun } = await import("../share/share.ts");
+      const res = await pushStoredRun(
+        gitFor(ctx),
+        config?.config ?? {},
+        path,
+        typeof push === "string" ? push : undefined,
+        run.out === undefined ? final.run_id : path,
+      );
+      for (const note of res.notes) ctx.warn(note);
+      for (const e of res.errors) ctx.io.stderr(renderError(e).text);
+    }
   }
   return outcome.code;
 }

@@ -560,11 +560,17 @@ async function patchOrWarn(
   }
 }
 
-async function defaultRecordPath(
+/**
+ * The default path of run `runId`'s record under the repository (or directory) `base`, the
+ * record directory created (with `.runprov/.gitignore`, or its own `.gitignore` elsewhere
+ * in the tree, so records never dirty it). `untrusted`: a repository git does not trust,
+ * whose record directory must hold no symbolic link.
+ */
+export async function defaultRecordPath(
   base: string,
   configured: string,
   runId: string,
-  untrusted: boolean,
+  untrusted = false,
 ): Promise<string> {
   const dir = recordDir(base, configured);
   if (untrusted) await refuseLinksInside(base, dir);

@@ -187,7 +187,7 @@ export async function tagRun(
 }
 
 /** The remote must be a configured remote name; returns the secrets of its URLs. */
-async function checkRemote(git: Git, remote: string): Promise<string[]> {
+export async function checkRemote(git: Git, remote: string): Promise<string[]> {
   const cfg = await git.config();
   const r = cfg.remotes.get(remote);
   if (!r) {
