@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { Sandbox, withSandbox } from "./helpers.ts";
+import { run, Sandbox, withSandbox } from "./helpers.ts";
 import {
   bareRemote,
   checkoutState,
@@ -114,6 +114,30 @@ Deno.test("fetch: a local record with the same id and other content is exit 5; n
     assertMatch(r.stderr, /fetched run other from origin/);
     assertEquals(await Deno.readFile(join(records(mate), "same.json")), mine, "kept as it was");
     assertEquals(await refsOf(sb, mate, "refs/runprov/runs/same"), "", "no ref left behind");
+  });
+});
+
+Deno.test("fetch: a FIFO where a run's record goes is exit 5, never opened or replaced", async () => {
+  await withSandbox(async (sb) => {
+    const remote = await sharedRepo(sb);
+    await stampRun(sb, "piped");
+    await stampRun(sb, "other");
+    assertEquals((await sb.runprov(["push", "piped", "other"])).code, 0);
+    const mate = await cloneOf(sb, remote, "teammate");
+    await Deno.mkdir(records(mate), { recursive: true });
+    const fifo = join(records(mate), "piped.json");
+    assertEquals((await run("mkfifo", [fifo])).code, 0);
+    // Reading the FIFO would block for ever: a runprov still there after 30 s is killed.
+    const child = sb.spawnRunprov(["fetch"], { cwd: mate });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 5, stderr);
+    assertMatch(stderr, /run piped on origin is not the run piped here: .*piped\.json/);
+    assertMatch(stderr, /fetched run other from origin/);
+    assert((await Deno.lstat(fifo)).isFifo, "the FIFO is left as it was");
+    assertEquals(await refsOf(sb, mate, "refs/runprov/runs/piped"), "", "no ref left behind");
   });
 });
 

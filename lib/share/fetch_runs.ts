@@ -9,7 +9,7 @@ import { Exit, RunprovError, usageError } from "../errors.ts";
 import { sha256Hex } from "../run/history.ts";
 import { SNAPSHOT_PREFIX, snapshotRef } from "../snapshot/build.ts";
 import { patchPathFor } from "../run/patch.ts";
-import { recordPath, writeAtomic } from "../run/store.ts";
+import { createFromTemp, PathTaken, recordPath, writeTemp } from "../run/store.ts";
 import { defaultRecordPath } from "../run/session.ts";
 import { fetchRefspecs, runRef } from "./refs.ts";
 import { remoteError, remoteRuns } from "./list.ts";
@@ -181,8 +181,24 @@ async function materialise(
       await ensureRecordDir(t);
       wroteDir = true;
     }
-    if (fetched.patch) await writeBytesAtomic(patchPathFor(path), fetched.patch);
-    await writeBytesAtomic(path, fetched.record!);
+    const inTheWay = await placeRun(path, fetched.record!, fetched.patch);
+    if (inTheWay) {
+      // Another runprov stored a run under this id meanwhile: it stays, this one is not kept.
+      if (createdNow) undo.push({ ref: runRef(id), new: "", old: commit });
+      outcomes.push({
+        id,
+        commit,
+        status: "failed",
+        notes: [],
+        error: new RunprovError(
+          `run ${id} on ${t.remote} is not the run ${id} here: ${inTheWay} appeared while ` +
+            "fetching, with other content; nothing was overwritten",
+          Exit.tag,
+          "two runs were made under one id; fetch the shared one into another clone to compare",
+        ),
+      });
+      continue;
+    }
     const notes: string[] = [];
     if (checked.snapshot) {
       const have = snapshots.get(id);
@@ -223,21 +239,64 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.lstat(path).then(() => true, () => false);
 }
 
-/** The file's name when it exists with other bytes than `bytes`, else null. */
+/**
+ * The file's name when something is there other than a regular file holding `bytes` (other
+ * bytes, a directory, a symbolic link, a FIFO: never opened, so never blocked on), else null.
+ */
 async function differs(path: string, bytes: Uint8Array): Promise<string | null> {
-  let have: Uint8Array;
+  let info: Deno.FileInfo;
   try {
-    have = await Deno.readFile(path);
+    info = await Deno.lstat(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;
   }
+  if (!info.isFile) return path;
+  const have = await Deno.readFile(path);
   if (have.length === bytes.length && have.every((b, i) => b === bytes[i])) return null;
   return path;
 }
 
-function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  return writeAtomic(path, (write) => write(bytes));
+/**
+ * Create `path` holding `bytes` where nothing is yet (never replacing a file, as every run
+ * record is stored): `created`, `same` when those bytes are there already, or `differs`.
+ */
+async function createOrSame(
+  path: string,
+  bytes: Uint8Array,
+): Promise<"created" | "same" | "differs"> {
+  if (await differs(path, bytes) !== null) return "differs";
+  if (await exists(path)) return "same";
+  const temp = await writeTemp(path, (write) => write(bytes));
+  try {
+    await createFromTemp(temp, path);
+    return "created";
+  } catch (err) {
+    if (!(err instanceof PathTaken)) throw err;
+    return await differs(path, bytes) === null ? "same" : "differs";
+  }
+}
+
+/**
+ * Put a fetched run's patch, then its record, into the record directory, each created only
+ * where nothing is yet (a file with the same bytes is kept). Resolves null, or the name of
+ * what is in the way; a patch this call created for a record it could not place is removed.
+ */
+async function placeRun(
+  path: string,
+  record: Uint8Array,
+  patch: Uint8Array | null,
+): Promise<string | null> {
+  let created: string | null = null;
+  if (patch) {
+    const patchPath = patchPathFor(path);
+    const placed = await createOrSame(patchPath, patch);
+    if (placed === "differs") return patchPath;
+    if (placed === "created") created = patchPath;
+  }
+  if (await createOrSame(path, record) !== "differs") return null;
+  if (created !== null) await Deno.remove(created).catch(() => {});
+  return path;
 }
 
 /** Create the record directory as a capture would (`.runprov/.gitignore` included). */
