@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
-import { Sandbox, withSandbox } from "./helpers.ts";
+import { runprovArgv, Sandbox, withSandbox } from "./helpers.ts";
 import { bareRemote, cloneOf, fileSha256, refsOf, startDaemon } from "./share_helpers.ts";
 
 async function sharedRepo(sb: Sandbox): Promise<string> {
@@ -32,6 +32,29 @@ Deno.test("exec --push: the finished run is pushed, a failed command too, with t
     const rec = JSON.parse(await Deno.readTextFile(record(sb.dir, "e1")));
     assertEquals(rec.status, "failed");
     assertEquals(await remoteRecordSha(sb, remote, "e1"), await fileSha256(record(sb.dir, "e1")));
+  });
+});
+
+Deno.test("exec --push inside a live run records a child run and pushes that one", async () => {
+  await withSandbox(async (sb) => {
+    const remote = await sharedRepo(sb);
+    const r = await sb.runprov([
+      "exec",
+      "--run-id",
+      "outer",
+      "--",
+      "sh",
+      "-c",
+      '"$0" "$@" exec --push -- sh -c \'echo inner:$RUNPROV_RUN_ID\'',
+      ...runprovArgv(),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const inner = r.stdout.trim().replace(/^inner:/, "");
+    assert(inner !== "outer" && inner !== "", r.stdout);
+    const rec = JSON.parse(await Deno.readTextFile(record(sb.dir, inner)));
+    assertEquals([rec.parent, rec.status], ["outer", "succeeded"]);
+    assertEquals(await remoteRecordSha(sb, remote, inner), await fileSha256(record(sb.dir, inner)));
+    assertEquals(await refsOf(sb, remote, "refs/runprov/runs/outer"), "", "only the child pushed");
   });
 });
 

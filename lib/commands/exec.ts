@@ -39,8 +39,8 @@ Global options (-q, -C, --config) go before 'exec'.
 An id that already has a record is exit 2: runprov never replaces a record.
 Inside a live run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of
 a running record whose supervisor is alive), exec reuses that run and leaves its record
-alone; with --run-id ID, --strict or other capture options it records a child run whose
-"parent" is that run.
+alone; with --run-id ID, --strict, --tag, --push or other capture options it records a
+child run whose "parent" is that run.
 
 Options:
   --run-id ID           use this run id; default: random
@@ -148,7 +148,14 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     const inherited = await inheritedRun(ctx.io.env);
     if (inherited.state === "stale") ctx.warn(staleNote(inherited));
     const parent = inherited.state === "live" ? inherited : null;
-    if (parent && childRunOptions(values, CHILD_RUN_OPTIONS, parent.record.run_id).length === 0) {
+    // --push asks for a run of its own to push, as --tag asks for one to tag.
+    const childOptions = parent
+      ? [
+        ...childRunOptions(values, CHILD_RUN_OPTIONS, parent.record.run_id),
+        ...(push !== undefined ? ["--push"] : []),
+      ]
+      : [];
+    if (parent && childOptions.length === 0) {
       ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
       const comet = await cometRepo(parent.record, trackers);
       const vars = envVars(parent.record, parent.path, trackers, comet.top);
