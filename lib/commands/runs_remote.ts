@@ -5,7 +5,7 @@
  * `runs` goes on to runs.ts.
  */
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { usageError } from "../errors.ts";
+import { shown, usageError } from "../errors.ts";
 import { gitFor } from "../run/session.ts";
 import { checkRemoteName } from "../share/settings.ts";
 import { remoteRuns } from "../share/list.ts";
@@ -29,7 +29,7 @@ export async function runsOrRemote(ctx: Context, args: string[]): Promise<number
   const rawLimit = str(values.limit);
   if (rawLimit !== undefined) {
     if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
-      throw usageError(`runs: --limit needs a positive number, not ${JSON.stringify(rawLimit)}`);
+      throw usageError(`runs: --limit needs a positive number, not ${shown(rawLimit)}`);
     }
     limit = Number(rawLimit);
   }

@@ -7,6 +7,7 @@
  * commit under the same id is a real conflict. Also: the `git fast-import` stream that
  * writes run commits, and the checks a fetched run commit must pass. No git, no files.
  */
+import { shown } from "../errors.ts";
 import { parseRecord, type RunRecord } from "../run/record.ts";
 import { parseTrailers } from "../tag/names.ts";
 
@@ -207,7 +208,7 @@ export function runCommitProblem(
     return { problem: (err as Error).message };
   }
   if (record.run_id !== run.id) {
-    return { problem: `its record is run ${JSON.stringify(record.run_id)}'s` };
+    return { problem: `its record is run ${shown(String(record.run_id))}'s` };
   }
   const want = record.git?.patch?.sha256 ?? null;
   if (want !== null && run.patch === null) return { problem: `its tree has no ${PATCH_FILE}` };
