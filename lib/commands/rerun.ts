@@ -137,7 +137,7 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
     const parent = inherited.state === "live" ? inherited.record.run_id : null;
     if (parent) ctx.warn(`note: inside run ${parent}; recording a child run of it`);
     return await runRecorded(
-      { ...ctx, global: { ...ctx.global, dir } },
+      { ...ctx, io: { ...ctx.io, cwd: dir }, global: { ...ctx.global, dir } },
       { command: argv, cwd, values: values2, out, parent, rerunOf: id },
       relay,
     );
