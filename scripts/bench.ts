@@ -14,13 +14,27 @@
  * 500 distributions (python3 -m venv, then generated dist-info directories), and
  * `python -m pip freeze` of the same venv for comparison.
  *
- * Usage: deno task bench [--rounds R] [--only small,large,deep,tags,environment] [--out FILE]
+ * Snapshots (issue 13), on the large repository: building a run's snapshot, `restore` and
+ * `diff`, each side by side with the git commands it is judged against, in one run; each
+ * command's set-up (deleting the snapshot ref, removing the worktree) is done before it and
+ * not timed.
+ *
+ * Sharing (issue 14), on a small clean repository with a local bare remote: `runprov push`
+ * of one clean run beside `git push` of one lightweight ref (each round pushes a new run and a
+ * new ref, so neither is a no-op), and `runs --remote` over 10,000 shared runs beside
+ * `git ls-remote` of the same prefix, in one run.
+ *
+ * Usage: deno task bench [--rounds R]
+ *                        [--only small,large,deep,tags,environment,snapshots,share]
+ *                        [--snapshot-rounds R] [--share-rounds R] [--out FILE]
  *        RUNPROV_BIN=dist/runprov-... deno task bench   (time a compiled binary)
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import permissions from "../lib/permissions.json" with { type: "json" };
+import { type RunCommitParts, runCommitsStream } from "../lib/share/run_commit.ts";
+import { sha256Hex } from "../lib/run/history.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORK = join(ROOT, "bench", "work");
@@ -396,7 +410,12 @@ function runprovArgv(): string[] {
   return bin ? [bin] : [Deno.execPath(), "run", "--quiet", ...permissions, join(ROOT, "main.ts")];
 }
 
-async function timeOnce(argv: string[], cwd: string, env: Record<string, string>) {
+async function timeOnce(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  okCodes: readonly number[] = [0],
+) {
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -407,7 +426,7 @@ async function timeOnce(argv: string[], cwd: string, env: Record<string, string>
     stderr: "piped",
   }).output();
   const ms = performance.now() - t0;
-  if (!out.success) {
+  if (!okCodes.includes(out.code)) {
     throw new Error(`${argv.join(" ")} failed in ${cwd}: ${dec.decode(out.stderr).slice(0, 400)}`);
   }
   return ms;
@@ -496,6 +515,266 @@ function judge(
   return out;
 }
 
+/** One timed command of the snapshot section, with its untimed set-up. */
+interface SnapCmd {
+  label: string;
+  argv: string[];
+  before?: () => Promise<void>;
+  okCodes?: number[];
+}
+
+/**
+ * Issue 13's targets on the large repository (100,000 files): two runs on one commit (one
+ * edited file each); each runprov command beside the git baseline it is judged against.
+ */
+async function snapshotBench(
+  rp: string[],
+  denoOne: string[],
+  env: Record<string, string>,
+  rounds: number,
+): Promise<{ rows: string[]; verdicts: string[] }> {
+  const repo = await REPOS.large();
+  const dir = repo.dir;
+  const git = (...args: string[]) => sh("git", args, dir);
+  const stamp = (id: string) =>
+    sh(rp[0], [...rp.slice(1), "stamp", "-q", "--run-id", id], dir, undefined);
+  // Run A: the generated edit (d000/f0.txt). Run B: that one and another file, same commit.
+  // Records and snapshot refs of an earlier bench run are replaced.
+  for (const id of ["snap-a", "snap-b"]) {
+    await git("update-ref", "-d", `refs/runprov/snapshots/${id}`).catch(() => {});
+    for (const ext of ["json", "patch"]) {
+      await Deno.remove(join(dir, ".runprov", "runs", `${id}.${ext}`)).catch(() => {});
+    }
+  }
+  await stamp("snap-a");
+  const second = join(dir, "d001", "f1.txt");
+  const original = await Deno.readTextFile(second);
+  await Deno.writeTextFile(second, "edited for run B\n");
+  await stamp("snap-b");
+  await Deno.writeTextFile(second, original);
+  const rpEnv = { ...env };
+  const snapA = (await sh(rp[0], [...rp.slice(1), "restore", "--print", "snap-a"], dir)).trim();
+  const snapB = (await sh(rp[0], [...rp.slice(1), "restore", "--print", "snap-b"], dir)).trim();
+  const index = join(WORK, "snap-bench-index");
+  const target = join(WORK, "snap-bench-worktree");
+  const dropRef = () => git("update-ref", "-d", "refs/runprov/snapshots/snap-a").then(() => {});
+  const dropIndex = () => Deno.remove(index).catch(() => {});
+  const dropWorktree = async () => {
+    await git("worktree", "remove", "--force", "--force", target).catch(() => {});
+    await Deno.remove(target, { recursive: true }).catch(() => {});
+    await git("worktree", "prune");
+  };
+  await dropWorktree(); // left by an interrupted run
+  const cmds: SnapCmd[] = [
+    {
+      label: "build: runprov restore --print (snapshot ref deleted first)",
+      argv: [...rp, "restore", "--print", "snap-a"],
+      before: dropRef,
+    },
+    {
+      label: "build baseline: read-tree HEAD + write-tree (temporary index)",
+      argv: [
+        "sh",
+        "-c",
+        `GIT_INDEX_FILE='${index}' git read-tree HEAD && GIT_INDEX_FILE='${index}' git write-tree`,
+      ],
+      before: dropIndex,
+    },
+    {
+      label: "restore: runprov restore ID DIR (snapshot ref deleted first)",
+      argv: [...rp, "restore", "snap-a", target],
+      before: async () => {
+        await dropWorktree();
+        await dropRef();
+      },
+    },
+    {
+      label: "restore baseline: git worktree add --detach DIR SNAPSHOT",
+      argv: ["git", "worktree", "add", "-q", "--detach", target, snapA],
+      before: dropWorktree,
+    },
+    {
+      label: "diff: runprov diff A B (two runs, one commit)",
+      argv: [...rp, "diff", "snap-a", "snap-b"],
+      okCodes: [1],
+    },
+    {
+      label: "diff baseline: git diff SNAPSHOT_A SNAPSHOT_B",
+      argv: ["git", "diff", snapA, snapB],
+    },
+    { label: "deno: print one line", argv: denoOne },
+  ];
+  const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+  for (let r = -1; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[(k + Math.max(r, 0)) % cmds.length];
+      await c.before?.();
+      const ms = await timeOnce(c.argv, dir, rpEnv, c.okCodes ?? [0]);
+      if (r >= 0) times.get(c.label)!.push(ms); // round -1 warms the caches
+    }
+  }
+  await dropWorktree();
+  // Every build of snap-a made the same commit (deterministic): the last one is checked.
+  const again = (await git("rev-parse", "refs/runprov/snapshots/snap-a")).trim();
+  const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+  const m = (prefix: string) => med.get(cmds.find((c) => c.label.startsWith(prefix))!.label)!;
+  const deno = m("deno:");
+  const rows = cmds.map((c) => `| ${c.label} | ${med.get(c.label)!.toFixed(1)} |`);
+  const verdicts: string[] = [];
+  const judgeOne = (what: string, ours: number, base: number, target: number) => {
+    const ratio = ours / base;
+    verdicts.push(
+      `- ${ratio <= target ? "met" : "NOT met"}: ${what} ${ratio.toFixed(2)}x its git baseline ` +
+        `(target <= ${target}x; ${(ours / (base + deno)).toFixed(2)}x the baseline plus ` +
+        `deno printing one line)`,
+    );
+  };
+  judgeOne("snapshot build (restore --print)", m("build:"), m("build baseline"), 1.5);
+  judgeOne("restore", m("restore:"), m("restore baseline"), 1.3);
+  judgeOne("diff of two runs on one commit", m("diff:"), m("diff baseline"), 1.2);
+  verdicts.push(
+    `- ${again === snapA ? "met" : "NOT met"}: the ${
+      2 * (rounds + 1)
+    } rebuilds of snap-a's snapshot ` +
+      `gave ${again === snapA ? "the same commit" : `another commit (${again})`} (${snapA})`,
+  );
+  return { rows, verdicts };
+}
+
+/**
+ * Issue 14's targets: on a small clean repository (50 files) with a bare remote on this disk,
+ * `runprov push` of one clean run beside `git push` of one lightweight ref, and `runs
+ * --remote` over 10,000 shared runs beside `git ls-remote` of the same prefix.
+ */
+async function shareBench(
+  rp: string[],
+  denoOne: string[],
+  env: Record<string, string>,
+  rounds: number,
+): Promise<{ rows: string[]; verdicts: string[]; calls: string[] }> {
+  const base = join(WORK, "share");
+  await Deno.remove(base, { recursive: true }).catch(() => {});
+  await Deno.mkdir(base, { recursive: true });
+  const dir = join(base, "repo");
+  const remote = join(base, "remote.git");
+  const listRemote = join(base, "list.git");
+  const git = (...args: string[]) => sh("git", args, dir);
+  await sh("git", ["init", "-q", "-b", "main", dir], base);
+  for (let i = 0; i < 50; i++) await Deno.writeTextFile(join(dir, `f${i}.txt`), `file ${i}\n`);
+  await git("add", "-A");
+  await git("commit", "-qm", "bench");
+  await sh("git", ["init", "-q", "--bare", "-b", "main", remote], base);
+  await sh("git", ["init", "-q", "--bare", "-b", "main", listRemote], base);
+  await git("remote", "add", "origin", remote);
+  await git("remote", "add", "list", listRemote);
+  await git("push", "-q", "origin", "main");
+  await git("push", "-q", "list", "main");
+  // One clean run per push (and one for counting git processes): copies of one record.
+  const template = JSON.parse(
+    await sh(rp[0], [...rp.slice(1), "stamp", "-q", "--run-id", "template"], dir),
+  );
+  const records = join(dir, ".runprov", "runs");
+  const ids = Array.from({ length: rounds + 2 }, (_, i) => `push-${i}`);
+  for (const id of ids) {
+    const rec = JSON.stringify({ ...template, run_id: id }, null, 2) + "\n";
+    await Deno.writeTextFile(join(records, `${id}.json`), rec);
+  }
+  // 10,000 shared runs on the listing remote, written as runprov push writes them.
+  const parts: RunCommitParts[] = Array.from({ length: 10_000 }, (_, i) => {
+    const id = `run-${String(i).padStart(5, "0")}`;
+    const record = enc.encode(JSON.stringify({ ...template, run_id: id }, null, 2) + "\n");
+    return {
+      id,
+      record,
+      recordSha256: sha256Hex(record),
+      patch: null,
+      patchSha256: null,
+      snapshot: template.git.sha,
+      recordedCommit: template.git.sha,
+      createdAt: template.created_at,
+    };
+  });
+  // Through a file: fast-import answers while it reads, so piping both ways could block.
+  const stream = join(base, "runs.stream");
+  await Deno.writeFile(stream, runCommitsStream(parts, "refs/runprov/tmp/bench"));
+  const made = (await sh("sh", ["-c", `git fast-import --quiet --done < '${stream}'`], listRemote))
+    .trim().split("\n");
+  const refs = parts.map((p, i) => `create refs/runprov/runs/${p.id} ${made[i]}\n`).join("");
+  await sh("git", ["update-ref", "--stdin"], listRemote, refs);
+  await sh("git", ["pack-refs", "--all"], listRemote);
+
+  let pushed = 0;
+  let refNo = 0;
+  const cmds: SnapCmd[] = [
+    {
+      label: "push: runprov push ID (one new clean run)",
+      argv: [],
+      before: () => {
+        cmds[0].argv = [...rp, "push", "-q", ids[pushed++]];
+        return Promise.resolve();
+      },
+    },
+    {
+      label: "push baseline: git push origin HEAD:refs/bench/N (one new lightweight ref)",
+      argv: [],
+      before: () => {
+        cmds[1].argv = ["git", "push", "-q", "origin", `HEAD:refs/bench/${refNo++}`];
+        return Promise.resolve();
+      },
+    },
+    {
+      label: "list: runprov runs --remote list (10,000 runs)",
+      argv: [...rp, "runs", "--remote", "list"],
+    },
+    {
+      label: "list baseline: git ls-remote list 'refs/runprov/runs/*'",
+      argv: ["git", "ls-remote", "list", "refs/runprov/runs/*"],
+    },
+    { label: "deno: print one line", argv: denoOne },
+  ];
+  const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
+  for (let r = -1; r < rounds; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const c = cmds[(k + Math.max(r, 0)) % cmds.length];
+      await c.before?.();
+      const ms = await timeOnce(c.argv, dir, env);
+      if (r >= 0) times.get(c.label)!.push(ms); // round -1 warms the caches
+    }
+  }
+  const listed = (await sh("git", ["for-each-ref", "refs/runprov/runs/"], remote)).trim();
+  if (listed.split("\n").length !== pushed) {
+    throw new Error(
+      `share bench: ${pushed} runs pushed, the remote has ${listed.split("\n").length}`,
+    );
+  }
+  const calls: string[] = [];
+  for (
+    const [label, argv] of [
+      ["runprov push ID (one new clean run)", [...rp, "push", "-q", ids[pushed]]],
+      ["runprov runs --remote list", [...rp, "runs", "--remote", "list"]],
+    ] as [string, string[]][]
+  ) {
+    const g = await gitCalls(argv, dir, env);
+    calls.push(`| ${label} | ${g.processes} | ${g.lines.map((l) => l.split(" ")[2]).join(", ")} |`);
+  }
+  const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+  const m = (prefix: string) => med.get(cmds.find((c) => c.label.startsWith(prefix))!.label)!;
+  const deno = m("deno:");
+  const rows = cmds.map((c) => `| ${c.label} | ${med.get(c.label)!.toFixed(1)} |`);
+  const verdicts: string[] = [];
+  const judgeOne = (what: string, ours: number, baseline: number, target: number) => {
+    const ratio = ours / baseline;
+    verdicts.push(
+      `- ${ratio <= target ? "met" : "NOT met"}: ${what} ${ratio.toFixed(2)}x its git baseline ` +
+        `(target <= ${target}x; ${(ours / (baseline + deno)).toFixed(2)}x the baseline plus ` +
+        `deno printing one line)`,
+    );
+  };
+  judgeOne("push of one clean run", m("push:"), m("push baseline"), 1.3);
+  judgeOne("runs --remote over 10,000 runs", m("list:"), m("list baseline"), 1.5);
+  return { rows, verdicts, calls };
+}
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -504,11 +783,15 @@ async function main() {
       warmup: { type: "string", default: "3" },
       only: { type: "string" },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
+      "snapshot-rounds": { type: "string", default: "5" },
+      "share-rounds": { type: "string", default: "15" },
     },
   });
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
-  const only = values.only ? values.only.split(",") : [...Object.keys(REPOS), "environment"];
+  const only = values.only
+    ? values.only.split(",")
+    : [...Object.keys(REPOS), "environment", "snapshots", "share"];
   await Deno.mkdir(WORK, { recursive: true });
   const python = (await exists("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   const seedPy = join(WORK, "seed_helper.py");
@@ -533,10 +816,22 @@ async function main() {
   const verdicts: string[] = [];
   const counts: string[] = [];
   let environment: Awaited<ReturnType<typeof benchEnvironment>> | null = null;
+  let snapshots: { rows: string[]; verdicts: string[] } | null = null;
+  let share: { rows: string[]; verdicts: string[]; calls: string[] } | null = null;
   for (const name of only) {
     if (name === "environment") {
       environment = await benchEnvironment(python, rp, env, rounds, warmup);
       console.error("bench: measured environment");
+      continue;
+    }
+    if (name === "share") {
+      share = await shareBench(rp, denoOne, env, Number(values["share-rounds"]));
+      console.error("bench: measured share");
+      continue;
+    }
+    if (name === "snapshots") {
+      snapshots = await snapshotBench(rp, denoOne, env, Number(values["snapshot-rounds"]));
+      console.error("bench: measured snapshots");
       continue;
     }
     const repo = await REPOS[name]();
@@ -647,11 +942,64 @@ Targets (issue 15):
 ${environment.verdicts.join("\n")}
 `
       : ""
+  }${snapshots ? snapshotSection(snapshots, Number(values["snapshot-rounds"])) : ""}${
+    share ? shareSection(share, Number(values["share-rounds"])) : ""
   }`;
   console.log(md);
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
   await Deno.writeTextFile(values.out!, md);
   console.error(`bench: wrote ${values.out}`);
+}
+
+/** The snapshot section of the results file. */
+function snapshotSection(s: { rows: string[]; verdicts: string[] }, rounds: number): string {
+  return `
+## Snapshots (issue 13)
+
+On the large repository (100,000 files): run A edited one file, run B one more, both on the
+same commit. One warm-up round, then ${rounds} rotated rounds; medians in ms. Each command's
+set-up (deleting refs/runprov/snapshots/snap-a, \`git worktree remove\` of the restored
+directory, removing the temporary index) runs before it, untimed. runprov's
+times include starting the Deno runtime, which the git baselines do not pay: the second
+ratio adds deno printing one line to the baseline.
+
+| command | median ms |
+| --- | ---: |
+${s.rows.join("\n")}
+
+${s.verdicts.join("\n")}
+`;
+}
+
+/** The sharing section of the results file. */
+function shareSection(
+  s: { rows: string[]; verdicts: string[]; calls: string[] },
+  rounds: number,
+): string {
+  return `
+## Sharing runs (issue 14)
+
+A clean repository of 50 files with two bare remotes on this disk (file transport): origin,
+which receives the pushes, and list, which holds 10,000 shared runs (run commits written
+with git fast-import exactly as runprov push writes them, refs packed). Each round pushes a
+new clean run (runprov push; a no-op push of a run already there would be cheaper) and a
+new lightweight ref pointing at HEAD (git push); the run's push also builds its run commit
+and sends its three new objects. One warm-up round, then ${rounds} rotated rounds; medians
+in ms. runprov's times include starting the Deno runtime, which git does not pay: the second
+ratio adds deno printing one line to the baseline.
+
+| command | median ms |
+| --- | ---: |
+${s.rows.join("\n")}
+
+Git processes (counted with a logging \`git\` wrapper):
+
+| command | git processes | which |
+| --- | ---: | --- |
+${s.calls.join("\n")}
+
+${s.verdicts.join("\n")}
+`;
 }
 
 await main();

@@ -167,6 +167,7 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     dir: ".runprov/runs",
     git_timeout: 60,
     tag: { prefix: "run/", remote: "origin", push: false, sign: false, refs: "tags" },
+    share: { remote: "", push: false },
     patch: { capture: true, max_bytes: 10 * 1024 * 1024 },
     environment: {
       capture: true,
@@ -212,6 +213,7 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     "python",
     "vars",
   ]);
+  assertEquals(Object.keys(props.share.properties as Schema).sort(), ["push", "remote"]);
 });
 
 Deno.test("config: JSONC comments and trailing commas are accepted; unset keys keep defaults", () => {
@@ -274,6 +276,18 @@ Deno.test("config: mistakes are reported with file:line:column and what was expe
   assertMatch(
     errorOf('{ "tag": { "prefix": "my run/" } }'),
     /1:22: "tag.prefix" is "my run\/", expected a prefix that makes valid git tag names/,
+  );
+  assertEquals(
+    errorOf('{\n  "share": {\n    "remotes": "up"\n  }\n}'),
+    '/repo/runprov.jsonc:3:5: unknown key "share.remotes", expected one of: remote, push',
+  );
+  assertEquals(
+    errorOf('{ "share": { "push": "yes" } }'),
+    '/repo/runprov.jsonc:1:22: "share.push" is a string, expected a boolean',
+  );
+  assertMatch(
+    errorOf('{ "share": { "remote": "https://u:t@h/r.git" } }'),
+    /1:24: "share.remote" is "https:\/\/u:t@h\/r.git", expected a configured remote's name/,
   );
   assertMatch(errorOf(""), /^\/repo\/runprov.jsonc:1:1: /);
   assertEquals(

@@ -380,9 +380,9 @@ Deno.test("exec: a failed push is reported but the child's exit code stands", as
     ]);
     assertEquals(r.code, 0);
     assertMatch(r.stderr, /nowhere/);
-    const misuse = await sb.runprov(["exec", "--push", "--", "true"]);
+    const misuse = await sb.runprov(["exec", "--url", "https://x", "--", "true"]);
     assertEquals(misuse.code, 2);
-    assertMatch(misuse.stderr, /go with --tag/);
+    assertMatch(misuse.stderr, /--url and --sign go with --tag/);
   });
 });
 

@@ -62,6 +62,8 @@ function entry(status: RunEntry["status"], date: string): RunEntry {
     sha_short: "0000000",
     describe: null,
     dirty: false,
+    snapshot: null,
+    snapshot_problem: null,
     status,
     name: null,
     tag: null,

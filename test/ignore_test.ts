@@ -89,7 +89,9 @@ Deno.test("verify: ignore globs decide what counts, as they did when the run was
 
 Deno.test("verify: a run dirty only by untracked files (untracked: dirty) had a clean tracked tree", async () => {
   await withSandbox(async (sb) => {
-    await configure(sb, { untracked: "dirty" });
+    // Without a patch holding them (patch.capture off, or a record from before runprov
+    // stored untracked files in the patch), they are not compared.
+    await configure(sb, { untracked: "dirty", patch: { capture: false } });
     await sb.write("scratch.txt", "s\n");
     const { r, rec } = await stampRecord(sb, "ut");
     assertEquals(r.code, 0, r.stderr);
@@ -97,5 +99,58 @@ Deno.test("verify: a run dirty only by untracked files (untracked: dirty) had a 
     const v = await sb.runprov(["verify", "ut"]);
     assertEquals(v.code, 0, v.stderr);
     assertMatch(v.stderr, /1 untracked file\(s\) are not compared/);
+  });
+});
+
+Deno.test("verify: a run's counted untracked files are compared when its patch holds them", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { untracked: "dirty" });
+    await sb.write("scratch.txt", "s\n");
+    const { r, rec } = await stampRecord(sb, "utp");
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals([rec.git.dirty, rec.git.patch?.untracked], [true, true]);
+    const v = await sb.runprov(["verify", "utp"]);
+    assertEquals(v.code, 0, v.stderr);
+    assertNotMatch(v.stderr, /not compared/);
+    await sb.write("scratch.txt", "changed\n");
+    const differs = await sb.runprov(["verify", "utp"]);
+    assertEquals(differs.code, 3, differs.stderr);
+  });
+});
+
+Deno.test("ignore: from a subdirectory (-C), a collapsed directory holding a counted file is listed", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { ignore: ["*.ckpt"], untracked: "dirty" });
+    await sb.write("src/train.py", "print(1)\n");
+    await sb.git("add", "src/train.py");
+    await sb.git("commit", "-q", "-m", "src");
+    await sb.write("mixed/epoch.ckpt", "w\n");
+    await sb.write("mixed/notes.txt", "n\n");
+    const r = await sb.runprov(["-C", "src", "stamp", "--run-id", "sub", "--out", "-"]);
+    assertEquals(r.code, 0, r.stderr);
+    const rec = JSON.parse(r.stdout);
+    assertEquals([rec.git.untracked, rec.git.dirty], [["mixed/"], true]);
+  });
+});
+
+Deno.test("ignore: an ignored file inside a collapsed directory stays out of the run's patch and verify", async () => {
+  await withSandbox(async (sb) => {
+    await configure(sb, { ignore: ["*.ckpt"], untracked: "dirty" });
+    await sb.write("mixed/epoch.ckpt", "weights 1\n");
+    await sb.write("mixed/notes.txt", "n\n");
+    const { r, rec } = await stampRecord(sb, "mx");
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals([rec.git.untracked, rec.git.patch?.untracked], [["mixed/"], true]);
+    const patch = await Deno.readTextFile(rec.git.patch.path);
+    assertMatch(patch, /mixed\/notes\.txt/);
+    assertNotMatch(patch, /epoch\.ckpt/, "an ignored checkpoint is never in the patch");
+    // Training goes on writing the checkpoint: the code is still the run's.
+    await sb.write("mixed/epoch.ckpt", "weights 2\n");
+    const v = await sb.runprov(["verify", "mx"]);
+    assertEquals(v.code, 0, v.stderr);
+    // The snapshot holds the counted file and not the checkpoint.
+    const snap = (await sb.runprov(["restore", "--print", "mx"])).stdout.trim();
+    const files = await sb.git("ls-tree", "-r", "--name-only", snap, "--", "mixed");
+    assertEquals(files.trim(), "mixed/notes.txt");
   });
 });

@@ -168,3 +168,20 @@ Deno.test("patch: made by git diff-index (never git diff), cut mid-stream at the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("patch: untracked files that count are in it; too big for max_bytes they are never hashed", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("runprov.jsonc", '{ "untracked": "dirty", "patch": { "max_bytes": 4096 } }\n');
+    await sb.git("add", ".");
+    await sb.git("commit", "-qm", "cfg");
+    await sb.write("notes/a b.txt", "small\n");
+    const small = await sb.json(["stamp", "--run-id", "u-small"]);
+    assertEquals([small.git.patch.untracked, small.git.patch.truncated], [true, false]);
+    assertMatch(await Deno.readTextFile(small.git.patch.path), /^\+small$/m);
+    await sb.write("data/big.bin", "x".repeat(100_000));
+    const objects = await sb.git("count-objects", "-v");
+    const big = await sb.json(["stamp", "--run-id", "u-big"]);
+    assertEquals(big.git.patch.truncated, true);
+    assertEquals(await sb.git("count-objects", "-v"), objects, "no blob of data/big.bin");
+  });
+});

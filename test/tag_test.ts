@@ -300,7 +300,7 @@ Deno.test("runs: records and tags merged newest first, with lost and foreign-hos
     assertEquals(top.code, 0, top.stderr);
     const lines = top.stdout.trim().split("\n");
     assertEquals(lines.length, 3);
-    assertMatch(lines[0], /^ID\s+DATE\s+SHA\s+DESCRIBE\s+TREE\s+STATUS\s+NAME$/);
+    assertMatch(lines[0], /^ID\s+DATE\s+SHA\s+DESCRIBE\s+TREE\s+SNAPSHOT\s+STATUS\s+NAME$/);
   });
 });
 

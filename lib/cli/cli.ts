@@ -34,19 +34,40 @@ export const COMMANDS: Record<string, { load: () => Promise<Command>; summary: s
   },
   tag: {
     load: async () => (await import("../commands/tag.ts")).tag,
-    summary: "annotated tag run/ID on the commit recorded for run ID",
+    summary: "annotated tag run/ID on run ID's commit (a dirty run: its snapshot)",
   },
   runs: {
-    load: async () => (await import("../commands/runs.ts")).runs,
+    // runs --remote loads only its own small module; other runs go on to runs.ts.
+    load: async () => (await import("../commands/runs_remote.ts")).runsOrRemote,
     summary: "list runs (records and run tags), newest first",
   },
   show: {
     load: async () => (await import("../commands/runs.ts")).show,
     summary: "show one run: its record, else what its tag carries",
   },
+  push: {
+    load: async () => (await import("../commands/push.ts")).push,
+    summary: "share runs through the git remote (refs/runprov/runs/<id>)",
+  },
+  fetch: {
+    load: async () => (await import("../commands/fetch.ts")).fetch,
+    summary: "get shared runs from the git remote (record, patch, code)",
+  },
   verify: {
     load: async () => (await import("../commands/verify.ts")).verify,
     summary: "exit 0 if this checkout is exactly a run's code, else 3",
+  },
+  restore: {
+    load: async () => (await import("../commands/restore.ts")).restore,
+    summary: "get back a run's exact code: a new worktree at its snapshot",
+  },
+  rerun: {
+    load: async () => (await import("../commands/rerun.ts")).rerun,
+    summary: "run a run's recorded command again on its exact code (new run)",
+  },
+  diff: {
+    load: async () => (await import("../commands/diff.ts")).diff,
+    summary: "the code difference between two runs (or HEAD, WORKTREE)",
   },
   config: {
     load: async () => (await import("../commands/config.ts")).config,
@@ -115,8 +136,9 @@ Global options (before COMMAND; after it, every word is the command's):
   -V, --version   print the version
 
 Data goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 internal error,
-2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag conflict,
-141 stdout closed by its reader (as for a command killed by SIGPIPE; nothing printed).
+2 usage or configuration error, 3 refused by policy, 4 git unusable, 5 tag or push
+conflict, or a remote that cannot be reached or refuses, 141 stdout closed by its reader
+(as for a command killed by SIGPIPE; nothing printed).
 `;
 }
 

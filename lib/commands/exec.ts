@@ -1,28 +1,26 @@
 /**
- * `runprov exec -- CMD ARGS...`: the whole lifecycle of a run. Check the policy, record
- * the run as running, run CMD with the exports, record how it ended, exit with its code.
+ * `runprov exec -- CMD ARGS...`: the whole lifecycle of a run. Install the signal
+ * listeners, join a live enclosing run or record a (child) run: check the policy, record the
+ * run as running, run CMD with the exports, record how it ended, exit with its code (the
+ * recorded path is lib/run/recorded.ts, shared with `rerun`).
  */
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
-import { gitFor, planRun, RUN_OPTIONS } from "../run/session.ts";
-import { discardRun, storeNewRun, updateOwnRecord } from "../run/persist.ts";
+import { RUN_OPTIONS } from "../run/session.ts";
 import { envVars, parseTrackers, TRACKERS } from "../exports/trackers.ts";
 import { cometRepo } from "../exports/repo_here.ts";
 import { checkVars } from "../shell/common.ts";
-import type { EnvVar } from "../exports/variables.ts";
 import { childRunOptions, inheritedRun, staleNote } from "../run/nested.ts";
-import { probeProcess } from "../run/liveness.ts";
-import { type ChildOutcome, SignalRelay, supervise } from "../run/supervise.ts";
-import type { RunRecord } from "../run/record.ts";
-import { renderError, usageError } from "../errors.ts";
-import { checkSignable, resolveTagSettings } from "../tag/names.ts";
+import { SignalRelay, supervise } from "../run/supervise.ts";
+import { runRecorded } from "../run/recorded.ts";
+import { usageError } from "../errors.ts";
 import type { Context } from "../io.ts";
-import type { LoadedConfig } from "../config/config.ts";
 
 export const EXEC_HELP = `runprov exec: run a training command as a recorded run
 
 Usage: runprov exec [--run-id ID] [--name NAME] [--policy MODE | --strict]
-                    [--allow-dirty REASON] [--out FILE] [--tag [--push[=REMOTE]] [--url URL]
-                    [--sign]] [--tracker T]... [--from FILE] -- CMD [ARGS...]
+                    [--allow-dirty REASON] [--out FILE] [--push[=REMOTE]]
+                    [--tag [--url URL] [--sign]] [--tracker T]... [--from FILE]
+                    -- CMD [ARGS...]
 
 1. applies the clean-tree policy (refused: exit 3, CMD never starts);
 2. writes the record with status "running" and the command;
@@ -41,8 +39,8 @@ Global options (-q, -C, --config) go before 'exec'.
 An id that already has a record is exit 2: runprov never replaces a record.
 Inside a live run started by 'runprov exec' (inherited RUNPROV_RUN_ID and RUNPROV_FILE of
 a running record whose supervisor is alive), exec reuses that run and leaves its record
-alone; with --run-id ID, --strict or other capture options it records a child run whose
-"parent" is that run.
+alone; with --run-id ID, --strict, --tag, --push or other capture options it records a
+child run whose "parent" is that run.
 
 Options:
   --run-id ID           use this run id; default: random
@@ -52,8 +50,11 @@ Options:
   --allow-dirty REASON  let a strict run use a dirty tree, recording why
   --out FILE            keep the record at FILE instead of .runprov/runs/<id>.json
   --tag                 when CMD succeeds, tag its commit run/ID exactly as 'runprov tag'
-  --push[=REMOTE]       with --tag: push that tag (default remote: config tag.remote,
-                        origin); '--push REMOTE' works when CMD follows '--'
+  --push[=REMOTE]       when CMD ends, push the run as 'runprov push ID' does (record,
+                        patch, code; to config share.remote, tag.remote, origin) and,
+                        with --tag, its tag first (to config tag.remote, origin); REMOTE
+                        names the remote for both; '--push REMOTE' works when CMD follows
+                        '--'; config share.push: true pushes every run without --push
   --url URL             with --tag: the run's page, written into the tag message
   --sign                with --tag: a signed tag
   --from FILE           take the git facts from this earlier record instead of asking git
@@ -61,7 +62,8 @@ Options:
   --tracker T           also set tracker T's own variables (${TRACKERS.join(", ")};
                         repeatable), as 'runprov env --tracker T' prints them
 
-A failed tag or push is reported on stderr; exec still exits with CMD's code.
+A failed tag or push is reported on stderr; exec still exits with CMD's code, and the
+local record stays (push it later with 'runprov push ID').
 `;
 
 const EXEC_OPTIONS = {
@@ -115,8 +117,8 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
   const { own, command } = splitExecArgs(args);
   const { rest, push } = splitPush(own, "exec");
   const { values } = parseCommandArgs("exec", rest, EXEC_OPTIONS);
-  if ((push !== undefined || values.url !== undefined || values.sign) && !values.tag) {
-    throw usageError("exec: --push, --url and --sign go with --tag", "add --tag");
+  if ((values.url !== undefined || values.sign) && !values.tag) {
+    throw usageError("exec: --url and --sign go with --tag", "add --tag");
   }
   if (values.help) {
     await ctx.io.stdout(EXEC_HELP);
@@ -135,11 +137,9 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     );
   }
   // Listeners first: from here on no signal can end runprov between the `running` record
-  // and the child, nor leave the child without its supervisor.
+  // and the child, nor leave the child without its supervisor (lib/run/recorded.ts closes
+  // them once the final record is written).
   const relay = new SignalRelay({ terminal: Deno.stdin.isTerminal(), env: ctx.io.env });
-  let final: RunRecord;
-  let outcome: ChildOutcome;
-  let config: LoadedConfig | undefined;
   try {
     const trackers = parseTrackers(
       Array.isArray(values.tracker) ? values.tracker.map(String) : [],
@@ -148,7 +148,14 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     const inherited = await inheritedRun(ctx.io.env);
     if (inherited.state === "stale") ctx.warn(staleNote(inherited));
     const parent = inherited.state === "live" ? inherited : null;
-    if (parent && childRunOptions(values, CHILD_RUN_OPTIONS, parent.record.run_id).length === 0) {
+    // --push asks for a run of its own to push, as --tag asks for one to tag.
+    const childOptions = parent
+      ? [
+        ...childRunOptions(values, CHILD_RUN_OPTIONS, parent.record.run_id),
+        ...(push !== undefined ? ["--push"] : []),
+      ]
+      : [];
+    if (parent && childOptions.length === 0) {
       ctx.warn(`note: inside run ${parent.record.run_id}; reusing it (its record is left as is)`);
       const comet = await cometRepo(parent.record, trackers);
       const vars = envVars(parent.record, parent.path, trackers, comet.top);
@@ -161,103 +168,18 @@ export async function exec(ctx: Context, args: string[]): Promise<number> {
     }
     if (parent) ctx.warn(`note: inside run ${parent.record.run_id}; recording a child run of it`);
 
-    // This process's start identity, read while git runs: tells it from a later pid holder.
-    const self = probeProcess(Deno.pid);
-    const started = ctx.io.now();
     // In an image without .git: the git facts of a record made at build time or on the host.
     const from = str(values.from) ?? (ctx.io.env.RUNPROV_FROM || undefined);
-    const planned = await planRun(ctx, values, str(values.out), {
+    return await runRecorded(ctx, {
+      command,
+      cwd: ctx.global.dir,
+      values,
+      out: str(values.out),
       from,
+      push,
       parent: parent?.record.run_id ?? null,
-      status: "running",
-      command: {
-        argv: command,
-        cwd: ctx.global.dir,
-        started_at: started.toISOString(),
-        ended_at: null,
-        exit_code: null,
-        signal: null,
-        duration_ms: null,
-        supervisor_pid: Deno.pid,
-        supervisor_start: null,
-      },
-    });
-    const { record, path } = planned;
-    config = planned.config;
-    record.command!.supervisor_start = (await self).start;
-    let vars: EnvVar[];
-    try {
-      // A tag that cannot be made is refused before the run, not after it.
-      if (values.tag) {
-        const settings = resolveTagSettings(config?.config);
-        checkSignable(settings, values.sign === true || settings.sign);
-      }
-      // The child gets exactly what `eval $(runprov env)` would set, refused the same way.
-      const comet = await cometRepo(record, trackers);
-      vars = envVars(record, path, trackers, comet.top);
-      checkVars(vars);
-      if (comet.note) ctx.warn(comet.note);
-      await storeNewRun(planned, str(values.out));
-    } finally {
-      await discardRun(planned);
-    }
-    const env = { ...ctx.io.env, ...Object.fromEntries(vars) };
-    // While CMD runs: read the sources (direct_url.json) of every distribution for the final
-    // record, which the start of the run did not wait for.
-    const environment = record.environment?.packages
-      ? import("../environment/capture.ts").then((m) => m.completeEnvironment(record.environment))
-      : Promise.resolve(record.environment);
-    environment.catch(() => {});
-    outcome = await supervise(command, { env, cwd: ctx.global.dir }, relay);
-    const ended = ctx.io.now();
-    const signal = outcome.signal ?? null;
-    final = {
-      ...record,
-      environment: await environment.catch(() => record.environment),
-      status: outcome.code === 0 && outcome.started ? "succeeded" : "failed",
-      command: {
-        ...record.command!,
-        ended_at: ended.toISOString(),
-        duration_ms: ended.getTime() - started.getTime(),
-        exit_code: signal ? null : outcome.code,
-        signal,
-        ...(outcome.started ? {} : { error: outcome.error }),
-      },
-    };
-    if (!outcome.started) ctx.io.stderr(`runprov: ${outcome.error}\n`);
-    if (path) {
-      try {
-        await updateOwnRecord(path, record, final);
-      } catch (err) {
-        // The child's outcome is what the caller (a scheduler) needs; report and go on.
-        ctx.io.stderr(`runprov: ${(err as Error).message}\n`);
-      }
-    }
+    }, relay);
   } finally {
-    // The record is final: a signal from now on (during --tag --push) ends runprov.
-    await relay.close();
+    await relay.close(); // idempotent: runRecorded closed it already after the final record
   }
-  if (values.tag && final.status === "succeeded") {
-    // A failed tag or push is reported but never hides the child's exit code.
-    try {
-      // Tagging (and its hashing, node:crypto) loads only when a run is tagged.
-      const { tagOutcome, tagRun } = await import("../tag/tag_run.ts");
-      const settings = resolveTagSettings(config?.config);
-      const res = await tagRun(gitFor(ctx), final, settings, {
-        now: ctx.io.now(),
-        url: str(values.url) ?? null,
-        push: push === undefined ? undefined : push === true ? settings.remote : push,
-        sign: values.sign === true ? true : undefined,
-        allowDirty: final.git.dirty ? final.policy.reason : null,
-      });
-      const tagged = tagOutcome(res, final.run_id, "this run");
-      for (const note of tagged.notes) ctx.warn(note);
-      if (tagged.error) ctx.io.stderr(renderError(tagged.error).text);
-    } catch (err) {
-      ctx.io.stderr(renderError(err, ctx.io.env.RUNPROV_DEBUG === "1").text);
-    }
-  } else if (values.tag) {
-    ctx.warn(`note: not tagging run ${final.run_id}: the command ${final.status}`);
-  }
-  return outcome.code;
 }

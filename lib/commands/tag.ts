@@ -7,14 +7,16 @@ import { dirtyList } from "../run/policy.ts";
 import {
   checkTagRunId,
   resolveTagSettings,
+  tagName,
   type TagSettings,
   type TagSubject,
 } from "../tag/names.ts";
 import { subjectFromRecord, tagOutcome, tagRun } from "../tag/tag_run.ts";
 import { describeSkippingRunTags } from "../tag/describe.ts";
-import { findRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
+import { findRunRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
+import { snapshotOf, snapshotProblem } from "../snapshot/build.ts";
 import { readRecordFile, type StoredRecord } from "../run/history.ts";
-import type { Git } from "../git/client.ts";
+import type { Git, RepoInfo } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
 export const TAG_HELP = `runprov tag: tag the commit a run used
@@ -26,8 +28,13 @@ Creates the annotated tag run/ID on the commit recorded for run ID, never on wha
 HEAD is now; with config "tag": { "refs": "runprov" } it is refs/runprov/tags/run/ID,
 which git describe (and so version numbers) never sees and plain clones never fetch. The commit comes from --from FILE, else the record in .runprov/runs/ID.json,
 else RUNPROV_FILE / RUNPROV_GIT_SHA when RUNPROV_RUN_ID is ID; without any of them,
---commit REV is required. A tag already on that commit is success (a note says so); on
-another commit it is exit 5 and nothing changes (runprov never moves a tag).
+--commit REV is required. A dirty run (allowed under strict with --allow-dirty) is tagged
+on its snapshot, the recorded commit plus its patch (refs/runprov/snapshots/ID, built if
+needed), so 'git checkout run/ID' gives exactly what ran; the message still names the
+recorded commit (Runprov-Commit) and the patch's sha256, plus Runprov-Snapshot. Without a
+complete patch it is tagged on the recorded commit, with a warning. A tag already on that
+commit (for a dirty run: the snapshot or the recorded commit) is success (a note says
+so); on another commit it is exit 5 and nothing changes (runprov never moves a tag).
 
 Options:
   --run ID              the run to tag (required)
@@ -72,22 +79,31 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
   checkTagRunId(id, settings);
   const policy = resolvePolicy(values, ctx.io.env, loaded);
 
-  const found = await findSubject(ctx, git, info.root, id, values, settings);
+  const found = await findSubject(ctx, git, info, id, values, settings);
   const s = found.subject;
   if (s.dirty) {
     if (policy.mode === "strict" && policy.allowDirty === undefined) {
       const list = found.stored ? `:\n${dirtyList(found.stored.record.git)}` : "";
       throw new RunprovError(
-        `strict policy: run ${id} was dirty; its tag's commit ${s.sha.slice(0, 12)} lacks ` +
+        `strict policy: run ${id} was dirty; its commit ${s.sha.slice(0, 12)} lacks ` +
           `the uncommitted changes it ran with${list}`,
         Exit.policy,
-        "tag it anyway with --allow-dirty REASON, or tag a clean run",
+        "tag it anyway with --allow-dirty REASON (the tag then goes on the run's snapshot), " +
+          "or tag a clean run",
       );
     }
-    if (policy.mode !== "off" || policy.allowDirty !== undefined) {
+    const why = await tagOnSnapshot(git, info, s, found.stored);
+    if (why === null) {
+      ctx.warn(
+        `note: run ${id} was dirty: tagging its snapshot ${s.target!.slice(0, 12)} ` +
+          `(${s.sha.slice(0, 12)} plus its patch), so git checkout ${tagName(settings, id)} ` +
+          "gives exactly what ran",
+      );
+    } else if (policy.mode !== "off" || policy.allowDirty !== undefined) {
       ctx.warn(
         `warning: run ${id} was dirty: ${s.sha.slice(0, 12)} alone does not reproduce it` +
-          (s.patchSha256 ? ` (patch sha256 ${s.patchSha256.slice(0, 12)} in the tag)` : ""),
+          (s.patchSha256 ? ` (patch sha256 ${s.patchSha256.slice(0, 12)} in the tag)` : "") +
+          `; no snapshot to tag instead: ${why}`,
       );
     }
   }
@@ -112,11 +128,30 @@ interface Found {
   stored: StoredRecord | null;
 }
 
+/**
+ * Point a dirty run's tag at its snapshot (built if needed): sets `s.target` and returns
+ * null, or returns why there is none (no record here, no complete patch).
+ */
+async function tagOnSnapshot(
+  git: Git,
+  info: RepoInfo,
+  s: TagSubject,
+  stored: StoredRecord | null,
+): Promise<string | null> {
+  if (!stored) return "its record is not here";
+  if (s.source === "commit") return "--commit names the commit to tag";
+  const problem = snapshotProblem(stored.record);
+  if (problem) return problem;
+  const snap = await snapshotOf(git, stored, { top: info.root, shallow: info.shallow });
+  s.target = snap.commit;
+  return null;
+}
+
 /** The run's commit: --from, the record dir, RUNPROV_FILE / RUNPROV_GIT_SHA, --commit. */
 async function findSubject(
   ctx: Context,
   git: Git,
-  root: string,
+  info: RepoInfo,
   id: string,
   values: Record<string, unknown>,
   settings: TagSettings,
@@ -132,7 +167,7 @@ async function findSubject(
     if (!stored) throw usageError(`--from ${shownPath(from)}: no such file`);
     source = "file";
   } else {
-    stored = await findRecord(recordDirFor(root, settings), id);
+    stored = await findRunRecord(info, settings, id);
     if (!stored && env.RUNPROV_RUN_ID === id && env.RUNPROV_FILE) {
       stored = await readRecordFile(env.RUNPROV_FILE).catch(() => null);
       source = "env";
@@ -206,7 +241,7 @@ async function findSubject(
         clipped(String(stored.record.git.reason ?? "unknown"), 200)
       })`
       : `no record of run ${id} (looked for ${
-        shownPath(`${recordDirFor(root, settings)}/${id}.json`)
+        shownPath(`${recordDirFor(info.root, settings)}/${id}.json`)
       } and RUNPROV_RUN_ID/RUNPROV_GIT_SHA)`,
     "give the commit explicitly with --commit REV (runprov never tags the current HEAD " +
       "on its own), or --from FILE with the run's record",

@@ -54,6 +54,8 @@ export interface Config {
   /** Seconds before a git process is killed. */
   git_timeout: number;
   tag: { prefix: string; remote: string; push: boolean; sign: boolean; refs: "tags" | "runprov" };
+  /** Sharing runs: the remote (empty: the tag remote) and whether exec pushes its run. */
+  share: { remote: string; push: boolean };
   patch: { capture: boolean; max_bytes: number };
   /** What the record's `environment` section captures. */
   environment: EnvironmentSettings;
@@ -92,6 +94,8 @@ const EXPECTED_BY_PATTERN: Record<string, string> = {
   "tag.prefix": "a prefix that makes valid git tag names: not empty, no spaces or any of " +
     "~ ^ : ? * [ \\, no '..', '@{' or '//', not starting with '/', no part starting with '.' " +
     'or ending in \'.lock\' (e.g. "run/" or "exp-")',
+  "share.remote": "a configured remote's name (git remote -v), not a URL: no ':', '@' or " +
+    "spaces, not starting with '-'; empty for the tag remote",
   "ignore[]": "a glob that is not '/' alone and does not start with '!' (negation is not " +
     "supported)",
   "environment.vars[]": "a glob of variable names: letters, digits, '_', '-' and the glob " +

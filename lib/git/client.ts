@@ -124,6 +124,13 @@ export function inheritedGitVars(parent: Record<string, string>): string[] {
 /** Options prepended to every git command line. */
 export const GIT_GLOBAL_ARGS = ["-c", "core.fsmonitor=false"] as const;
 
+/**
+ * Config that switches hooks off for one call: the repository's `post-index-change`,
+ * `reference-transaction` and `post-checkout` hooks must not run (or change files) when
+ * runprov writes a temporary index, a snapshot ref or a restored worktree.
+ */
+export const NO_HOOKS: readonly [string, string][] = [["core.hooksPath", "/dev/null"]];
+
 const decoder = new TextDecoder();
 
 /** The default runner: `Deno.Command`, stdin closed (or fed `input`), SIGKILL at the deadline. */
@@ -179,11 +186,9 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  if (input) {
-    // Small inputs (a tag object); a git that exits early closes the pipe: its exit code says why.
-    const writer = child.stdin.getWriter();
-    writer.write(input).then(() => writer.close()).catch(() => {});
-  }
+  // git reads its input while writing output: feed stdin concurrently, never before.
+  const fed = input ? feedStdin(child, input) : Promise.resolve();
+  fed.catch(() => {}); // a git that exits early closes the pipe; its exit code tells why
   try {
     if (onStdout) return await Promise.race([streamOutput(child, onStdout), deadline]);
     const out = await Promise.race([child.output(), deadline]);
@@ -192,6 +197,17 @@ export const denoGitRunner: GitRunner = async (args, { cwd, env, timeoutMs, onSt
     signal.removeEventListener("abort", onAbort);
   }
 };
+
+/** Write `input` to the child's stdin and close it. */
+async function feedStdin(child: Deno.ChildProcess, input: Uint8Array): Promise<void> {
+  const w = child.stdin.getWriter();
+  try {
+    await w.write(input);
+    await w.close();
+  } finally {
+    w.releaseLock();
+  }
+}
 
 /** Feed a child's stdout to `sink` chunk by chunk; stop and kill it when the sink says so. */
 async function streamOutput(child: Deno.ChildProcess, sink: StdoutSink): Promise<GitResult> {
@@ -445,6 +461,9 @@ export interface GitOptions {
 /** Default time limit for one git process: 60 s (`RUNPROV_GIT_TIMEOUT` overrides). */
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
+/** Least time limit of a git process that checks out a whole tree (see checkoutTimeoutMs). */
+export const CHECKOUT_TIMEOUT_MS = 30 * 60_000;
+
 /**
  * A typed git client. Each method is one git process and returns parsed facts;
  * failures are {@link GitError}s with a {@link GitFailure} reason.
@@ -481,16 +500,30 @@ export class Git {
       ok?: readonly number[];
       cwd?: string;
       onStdout?: StdoutSink;
+      /** Bytes for git's stdin. */
       input?: Uint8Array;
+      /**
+       * Variables for this call only, over the scrubbed environment: a temporary
+       * `GIT_INDEX_FILE`, a fixed identity, `GIT_LITERAL_PATHSPECS`.
+       */
+      env?: Record<string, string>;
+      /** Config for this call only (command-line scope), after the client's overrides. */
+      config?: readonly [string, string][];
+      /** Milliseconds before this call is killed, instead of the client's limit. */
+      timeoutMs?: number;
     } = {},
   ): Promise<GitResult> {
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
-    const overrides = this.configOverrides;
+    const overrides = opts.config
+      ? [...this.configOverrides, ...opts.config]
+      : this.configOverrides;
+    let env = overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env;
+    if (opts.env) env = { ...env, ...opts.env };
     const res = await this.#runner(argv, {
       cwd: opts.cwd ?? this.cwd,
-      env: overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env,
-      timeoutMs: this.timeoutMs,
+      env,
+      timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       onStdout: opts.onStdout,
       input: opts.input,
     });
@@ -609,10 +642,16 @@ export class Git {
   /**
    * The untracked, not-ignored files below `dirs` (directories `git status` showed collapsed,
    * as `dir/`), handed one by one to `each` until it returns false, which stops git:
-   * `git ls-files -z --others --exclude-standard -- :(literal)<dir>...`. Only those
-   * directories are walked; an untracked nested repository stays one `dir/` entry.
+   * `git ls-files -z --others --exclude-standard -- :(literal)<dir>...`, run at the
+   * repository top `top` (`dirs` and the paths handed out are relative to it, as `git status`
+   * lists them). Only those directories are walked; an untracked nested repository stays
+   * one `dir/` entry.
    */
-  async untrackedBelow(dirs: readonly string[], each: (path: string) => boolean): Promise<void> {
+  async untrackedBelow(
+    dirs: readonly string[],
+    each: (path: string) => boolean,
+    top: string,
+  ): Promise<void> {
     if (dirs.length === 0) return;
     const utf8 = new TextDecoder();
     let partial = "";
@@ -626,6 +665,7 @@ export class Git {
         ...dirs.map((d) => `:(literal)${d}`),
       ],
       {
+        cwd: top,
         onStdout: (chunk) => {
           partial += utf8.decode(chunk, { stream: true });
           const paths = partial.split("\0");
@@ -814,6 +854,109 @@ export class Git {
   }
 
   /**
+   * Push `refspecs` (`<commit>:<ref>`, never forced) to a configured remote, by name, in one
+   * `git push --porcelain`; local hooks, tag following, submodule checks and signing off.
+   * Never throws for a rejected or failed push: there is one result per destination ref.
+   * Credentials git echoes are removed, and so is every string in `secrets`.
+   */
+  async pushRefspecs(
+    remote: string,
+    refspecs: readonly string[],
+    secrets: readonly string[] = [],
+  ): Promise<Map<string, PushResult>> {
+    const res = await this.run([
+      "push",
+      "--porcelain",
+      "--no-verify",
+      "--no-follow-tags",
+      "--no-signed",
+      "--recurse-submodules=no",
+      "--",
+      remote,
+      ...refspecs,
+    ], { ok: [0, 1, 128] });
+    const dsts = refspecs.map((r) => r.slice(r.lastIndexOf(":") + 1));
+    return parsePushResults(
+      redactText(text(res.stdout), secrets),
+      redactText(res.stderr, secrets),
+      res.code,
+      dsts,
+    );
+  }
+
+  /**
+   * The remote's refs matching `pattern` (`git ls-remote --refs <remote> <pattern>`): one
+   * process, no objects fetched. A remote that cannot be asked gives its reason instead.
+   */
+  async lsRemote(
+    remote: string,
+    pattern: string,
+    secrets: readonly string[] = [],
+  ): Promise<RemoteAnswer> {
+    const res = await this.run(["ls-remote", "--refs", "--", remote, pattern], { ok: [0, 128] });
+    if (res.code === 0) return { ok: true, out: text(res.stdout) };
+    return remoteError(res, secrets);
+  }
+
+  /**
+   * Fetch `refspecs` from a configured remote, by name, never forced (a local ref that
+   * would change is left alone and the fetch exits 1): no tags, no FETCH_HEAD, no
+   * remote-tracking refs, no submodules. A failure gives git's reason, credentials removed.
+   */
+  async fetchRefspecs(
+    remote: string,
+    refspecs: readonly string[],
+    secrets: readonly string[] = [],
+  ): Promise<RemoteAnswer> {
+    const res = await this.run([
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--recurse-submodules=no",
+      "--refmap=",
+      "--",
+      remote,
+      ...refspecs,
+    ], { ok: [0, 1, 128] });
+    if (res.code === 0) return { ok: true, out: "" };
+    return remoteError(res, secrets);
+  }
+
+  /**
+   * Apply `updates` to the refs in one transaction (`git update-ref --stdin -z`): all of
+   * them or none. `old` "" means create-only; `new` "" means delete. Throws GitError when
+   * git refuses (a ref exists, holds another value, or is locked).
+   */
+  async updateRefs(
+    updates: readonly { ref: string; new: string; old: string }[],
+  ): Promise<void> {
+    if (updates.length === 0) return;
+    const lines = updates.map((u) =>
+      u.new === ""
+        ? `delete ${u.ref}\0${u.old}\0`
+        : u.old === ""
+        ? `create ${u.ref}\0${u.new}\0`
+        : `update ${u.ref}\0${u.new}\0${u.old}\0`
+    );
+    await this.run(["update-ref", "--no-deref", "--stdin", "-z"], {
+      input: new TextEncoder().encode(lines.join("")),
+    });
+  }
+
+  /**
+   * Read objects in one `git cat-file --batch` process: one answer per name in `names`
+   * (`<commit>`, `<commit>:<path>`), in order; null for a name that names no object.
+   */
+  async catFileBatch(names: readonly string[]): Promise<(BatchObject | null)[]> {
+    if (names.length === 0) return [];
+    const res = await this.run(["cat-file", "--batch"], {
+      input: new TextEncoder().encode(names.map((n) => `${n}\n`).join("")),
+    });
+    return parseCatFileBatch(res.stdout, names.length);
+  }
+
+  /**
    * The tracked changes against `sha` as one binary-safe diff: exactly the bytes
    * {@link Git.diffPatch} stores for a dirty run, so their sha256 identifies the run's code
    * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
@@ -861,9 +1004,433 @@ export class Git {
     return out;
   }
 
+  /**
+   * The paths a patch file touches, as git reads them (`git apply --numstat -z`): for a
+   * rename both names. Runs at the repository top `top` (git apply ignores paths outside
+   * the directory it runs in).
+   */
+  async patchPaths(patchFile: string, top: string): Promise<string[]> {
+    const res = await this.run(["apply", "--numstat", "-z", patchFile], { cwd: top });
+    return parseNumstatZ(strictText(res.stdout, "git apply --numstat"));
+  }
+
+  /**
+   * The entries of `commit`'s tree at exactly `paths` (`git ls-tree -r -z`, literal
+   * pathspecs, in chunks so no argv grows too long). Paths not in the tree are left out.
+   */
+  async treeEntries(commit: string, paths: readonly string[], top: string): Promise<TreeEntry[]> {
+    const wanted = new Set(paths);
+    const out: TreeEntry[] = [];
+    for (const chunk of chunks(paths, 500, 64 * 1024)) {
+      const res = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit, "--", ...chunk], {
+        cwd: top,
+        env: { GIT_LITERAL_PATHSPECS: "1" },
+      });
+      for (const e of parseLsTreeZ(strictText(res.stdout, "git ls-tree"))) {
+        if (wanted.has(e.path)) out.push(e);
+      }
+    }
+    return out;
+  }
+
   /** Delete `ref` if it still points at `oid` (compare-and-delete: a moved ref is kept). */
   async deleteRef(ref: string, oid: string): Promise<void> {
     await this.run(["update-ref", "-d", ref, oid]);
+  }
+
+  /** Add `entries` to the index file `indexFile` (`git update-index -z --index-info`). */
+  async indexInfo(indexFile: string, entries: readonly TreeEntry[], top: string): Promise<void> {
+    const input = new TextEncoder().encode(
+      entries.map((e) => `${e.mode} ${e.oid}\t${e.path}\0`).join(""),
+    );
+    await this.run(["update-index", "-z", "--index-info"], {
+      cwd: top,
+      input,
+      env: { GIT_INDEX_FILE: indexFile },
+      config: NO_HOOKS,
+    });
+  }
+
+  /**
+   * Apply a patch file to the index file `indexFile` only (`git apply --cached --binary`),
+   * never to a working tree; whitespace settings of the repository cannot refuse or alter it.
+   */
+  async applyCached(indexFile: string, patchFile: string, top: string): Promise<void> {
+    await this.run(["apply", "--cached", "--binary", "--whitespace=nowarn", patchFile], {
+      cwd: top,
+      env: { GIT_INDEX_FILE: indexFile },
+      config: [...NO_HOOKS, ["apply.ignoreWhitespace", "no"], ["apply.whitespace", "nowarn"]],
+    });
+  }
+
+  /** The stage-0 entries of the index file `indexFile` (`git ls-files -s -z`). */
+  async indexEntries(indexFile: string, top: string): Promise<TreeEntry[]> {
+    const res = await this.run(["ls-files", "-s", "-z"], {
+      cwd: top,
+      env: { GIT_INDEX_FILE: indexFile },
+    });
+    const out: TreeEntry[] = [];
+    for (const rec of strictText(res.stdout, "git ls-files").split("\0")) {
+      const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+      if (m && m[3] === "0") out.push({ mode: m[1], oid: m[2], path: m[4] });
+    }
+    return out;
+  }
+
+  /**
+   * Run `git fast-import --quiet --done` on `stream` and return what it printed (the
+   * stream's `get-mark` answers). It writes objects only; which refs it touches is up to the
+   * stream.
+   */
+  async fastImport(stream: Uint8Array, top: string): Promise<string> {
+    const res = await this.run(["fast-import", "--quiet", "--done"], {
+      cwd: top,
+      input: stream,
+      config: NO_HOOKS,
+    });
+    return text(res.stdout);
+  }
+
+  /**
+   * Create `ref` at `commit`, create-only (`git update-ref REF COMMIT ""`): resolves
+   * `"created"`, or `"exists"` when the ref is already there (or another process holds its
+   * lock); the caller compares the value.
+   */
+  async createRef(ref: string, commit: string): Promise<"created" | "exists"> {
+    const res = await this.run(["update-ref", "--no-deref", ref, commit, ""], {
+      ok: [0, 128],
+      config: NO_HOOKS,
+    });
+    if (res.code === 0) return "created";
+    if (/reference already exists|File exists|is at [0-9a-f]+ but expected/.test(res.stderr)) {
+      return "exists";
+    }
+    throw new GitError(["update-ref", ref, commit], res.code, res.stderr, classify(res.stderr));
+  }
+
+  /**
+   * Refs under `prefix` (`refs/runprov/snapshots/`) that point at commits, with each
+   * commit's parents and message, in one `git for-each-ref`. `prefix` may also name one ref.
+   */
+  async commitRefs(prefix: string): Promise<CommitRef[]> {
+    const res = await this.run([
+      "for-each-ref",
+      `--format=${COMMIT_REF_FORMAT}`,
+      prefix,
+    ]);
+    return parseCommitRefs(text(res.stdout));
+  }
+
+  /** The commit `ref` names with its parents and message, or null when there is no such ref. */
+  async commitRef(ref: string): Promise<CommitRef | null> {
+    return (await this.commitRefs(ref)).find((r) => r.ref === ref) ?? null;
+  }
+
+  /**
+   * The run tags under `tagPatterns` (both tag namespaces) and the refs under `refPrefixes`
+   * (snapshot refs, shared runs' refs), in one `git for-each-ref` call (`runprov runs` lists
+   * them all).
+   */
+  async listTagsAndRefs(
+    tagPatterns: string | readonly string[],
+    refPrefixes: readonly string[],
+  ): Promise<{ tags: TagRef[]; refs: Map<string, string> }> {
+    const res = await this.run([
+      "for-each-ref",
+      "--sort=-creatordate",
+      `--format=${TAG_FORMAT}`,
+      ...(typeof tagPatterns === "string" ? [tagPatterns] : tagPatterns),
+      ...refPrefixes,
+    ]);
+    const tags: TagRef[] = [];
+    const refs = new Map<string, string>();
+    for (const t of parseTagRefs(text(res.stdout))) {
+      if (refPrefixes.some((p) => t.ref.startsWith(p))) refs.set(t.ref, t.commit);
+      else tags.push(t);
+    }
+    return { tags, refs };
+  }
+
+  /**
+   * A new linked worktree at `dir`, detached at `commit` (`git worktree add --detach`),
+   * with hooks off: a post-checkout hook must not change the files after git wrote them.
+   */
+  async worktreeAdd(dir: string, commit: string): Promise<void> {
+    await this.config(); // checkout runs smudge filters: the repository's programs stay off
+    await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
+      config: NO_HOOKS,
+      timeoutMs: this.checkoutTimeoutMs(),
+    });
+  }
+
+  /**
+   * The time limit of a call that writes a whole tree (a restored worktree, its submodules):
+   * 30 minutes, or the client's limit when larger. Writing 100,000 files takes seconds on an
+   * idle machine and minutes on a loaded one or a network file system.
+   */
+  checkoutTimeoutMs(): number {
+    return Math.max(this.timeoutMs, CHECKOUT_TIMEOUT_MS);
+  }
+
+  /** Remove a linked worktree runprov made and could not finish (`git worktree remove --force`). */
+  async worktreeRemove(dir: string): Promise<void> {
+    await this.run(["worktree", "remove", "--force", "--force", dir], {
+      ok: [0, 128],
+      config: NO_HOOKS,
+    });
+  }
+
+  /** Forget worktrees whose directories are gone (`git worktree prune`). */
+  async worktreePrune(): Promise<void> {
+    await this.run(["worktree", "prune"], { config: NO_HOOKS });
+  }
+
+  /**
+   * Check out the submodules at `paths` of the worktree `dir` at the commits its tree
+   * records (`git submodule update --init`), cloning each from `urls` (a local repository
+   * where one exists, so no network is needed), hooks off.
+   */
+  async submoduleUpdate(
+    dir: string,
+    subs: readonly { name: string; path: string; url: string | null }[],
+  ): Promise<void> {
+    await this.config(); // checkout runs smudge filters: the repository's programs stay off
+    const config: [string, string][] = [
+      ...NO_HOOKS,
+      ["protocol.file.allow", "always"],
+      ["uploadpack.allowAnySHA1InWant", "true"],
+    ];
+    for (const s of subs) {
+      if (s.url !== null) config.push([`submodule.${s.name}.url`, s.url]);
+      config.push([`submodule.${s.name}.active`, "true"], [
+        `submodule.${s.name}.update`,
+        "checkout",
+      ]);
+    }
+    await this.run(
+      ["submodule", "--quiet", "update", "--init", "--", ...subs.map((s) => s.path)],
+      {
+        cwd: dir,
+        config,
+        env: { GIT_LITERAL_PATHSPECS: "1" },
+        timeoutMs: this.checkoutTimeoutMs(),
+      },
+    );
+  }
+
+  /**
+   * The submodules `.gitmodules` declares in `commit` (name and path), read by git itself
+   * (`git config --blob`); none when the commit has no `.gitmodules`.
+   */
+  async gitmodulesAt(commit: string): Promise<{ name: string; path: string }[]> {
+    const has = await this.run(["cat-file", "-e", `${commit}:.gitmodules`], { ok: [0, 1, 128] });
+    if (has.code !== 0) return [];
+    const res = await this.run([
+      "config",
+      "--blob",
+      `${commit}:.gitmodules`,
+      "-z",
+      "--get-regexp",
+      "^submodule\\..*\\.path$",
+    ], { ok: [0, 1] });
+    const out: { name: string; path: string }[] = [];
+    for (const rec of text(res.stdout).split("\0")) {
+      const nl = rec.indexOf("\n");
+      if (nl < 0) continue;
+      const key = rec.slice(0, nl);
+      out.push({ name: key.slice("submodule.".length, -".path".length), path: rec.slice(nl + 1) });
+    }
+    return out;
+  }
+
+  /**
+   * The difference between two commits' trees (`git diff-tree -r`, renames found, no
+   * external diff or textconv programs), streamed to `sink` as a patch, `--stat` or
+   * `--name-only`. Resolves whether the trees differ.
+   */
+  async diffTrees(
+    a: string,
+    b: string,
+    format: "patch" | "stat" | "name-only",
+    sink: StdoutSink,
+  ): Promise<boolean> {
+    const how = format === "patch" ? ["-p"] : [`--${format}`];
+    const res = await this.run([
+      "diff-tree",
+      "-r",
+      "--exit-code",
+      "-M",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--submodule=short",
+      ...how,
+      a,
+      b,
+      "--",
+    ], { ok: [0, 1], onStdout: sink });
+    return res.code === 1;
+  }
+
+  /** The trees of `commits`, in order (`git rev-parse C^{tree}...`, one call). */
+  async treesOf(commits: readonly string[]): Promise<string[]> {
+    const res = await this.run(["rev-parse", ...commits.map((c) => `${c}^{tree}`)]);
+    return text(res.stdout).trim().split("\n");
+  }
+
+  /** The id of the empty tree in this repository's hash (`git hash-object -t tree`). */
+  async emptyTree(): Promise<string> {
+    const res = await this.run(["hash-object", "-t", "tree", "--stdin"]);
+    return text(res.stdout).trim();
+  }
+
+  /**
+   * The untracked files at `paths` (as `git status` lists them, relative to `top`;
+   * directories included whole, ignored files left out) as a patch of new files, streamed
+   * to `sink`: they are added to a temporary index (`GIT_INDEX_FILE`, never the
+   * repository's) and diffed against the empty tree, binary-safe. Writes their blobs.
+   */
+  async untrackedPatch(
+    top: string,
+    paths: readonly string[],
+    sink: StdoutSink,
+  ): Promise<{ stopped: boolean }> {
+    if (paths.length === 0) return { stopped: false };
+    await this.config(); // git add runs clean filters: the repository's programs stay off
+    const tmp = await Deno.makeTempDir({ prefix: "runprov-untracked-" });
+    try {
+      const env = { GIT_INDEX_FILE: `${tmp}/index`, GIT_LITERAL_PATHSPECS: "1" };
+      const list = `${tmp}/paths`;
+      await Deno.writeFile(list, new TextEncoder().encode(paths.map((p) => `${p}\0`).join("")));
+      await this.run(["add", `--pathspec-from-file=${list}`, "--pathspec-file-nul"], {
+        cwd: top,
+        env,
+        config: NO_HOOKS,
+      });
+      const res = await this.run([
+        "diff-index",
+        "--cached",
+        "-p",
+        "--binary",
+        "--full-index",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--submodule=short",
+        await this.emptyTree(),
+        "--",
+      ], { cwd: top, env, onStdout: sink });
+      return { stopped: !!res.stopped };
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/** One entry of a tree or index: mode (`100644`, `160000`...), object id and path. */
+export interface TreeEntry {
+  mode: string;
+  oid: string;
+  path: string;
+}
+
+/** A ref that names a commit, from {@link Git.commitRefs}. */
+export interface CommitRef {
+  ref: string;
+  commit: string;
+  /** The commit's tree. */
+  tree: string;
+  parents: string[];
+  message: string;
+}
+
+const COMMIT_REF_FORMAT =
+  "%(refname)%00%(objecttype)%00%(objectname)%00%(tree)%00%(parent)%00%(contents)%00";
+
+/** Parse {@link COMMIT_REF_FORMAT} output (refs that are not commits are left out). */
+export function parseCommitRefs(out: string): CommitRef[] {
+  const refs: CommitRef[] = [];
+  for (const rec of out.split("\0\n")) {
+    const f = rec.split("\0");
+    if (f.length < 6 || f[1] !== "commit") continue;
+    refs.push({
+      ref: f[0],
+      commit: f[2],
+      tree: f[3],
+      parents: f[4].split(" ").filter(Boolean),
+      message: f[5],
+    });
+  }
+  return refs;
+}
+
+/**
+ * Parse `git apply --numstat -z`: `added TAB deleted TAB path NUL`, or for a rename
+ * `added TAB deleted TAB NUL from NUL to NUL`.
+ *
+ * @example
+ * parseNumstatZ("1\t1\ta.txt\0-\t-\t\0old\0new\0"); // ["a.txt", "old", "new"]
+ */
+export function parseNumstatZ(out: string): string[] {
+  const parts = out.split("\0");
+  const paths: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const m = /^(?:\d+|-)\t(?:\d+|-)\t(.*)$/s.exec(parts[i]);
+    if (!m) continue;
+    if (m[1] !== "") paths.push(m[1]);
+    else {
+      paths.push(parts[i + 1], parts[i + 2]);
+      i += 2;
+    }
+  }
+  return [...new Set(paths)];
+}
+
+/** Parse `git ls-tree -z` records: `mode SP type SP oid TAB path NUL`. */
+export function parseLsTreeZ(out: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const rec of out.split("\0")) {
+    const m = /^(\d+) \w+ ([0-9a-f]+)\t(.*)$/s.exec(rec);
+    if (m) entries.push({ mode: m[1], oid: m[2], path: m[3] });
+  }
+  return entries;
+}
+
+/** Split `items` into runs of at most `count` items and about `bytes` characters. */
+function chunks(items: readonly string[], count: number, bytes: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const it of items) {
+    if (cur.length > 0 && (cur.length >= count || size + it.length > bytes)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(it);
+    size += it.length + 1;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decode git output that carries paths, refusing bytes that are not UTF-8: such a path
+ * could not be passed back to git unchanged (argv and Deno strings are UTF-8).
+ */
+function strictText(bytes: Uint8Array, what: string): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw new GitError(
+      [what],
+      0,
+      "",
+      "git-failed",
+      `${what} printed a path that is not UTF-8; runprov cannot pass such a path back to git`,
+    );
   }
 }
 
@@ -930,25 +1497,141 @@ export function parsePushPorcelain(
   for (const line of stdout.split("\n")) {
     const m = /^(.)\t([^\t]*)\t(.*)$/.exec(line);
     if (!m || !m[2].endsWith(`:${ref}`)) continue;
-    const [, flag, , summary] = m;
-    const why = /\(([^)]*)\)\s*$/.exec(summary)?.[1] ?? null;
-    if (flag === "*") return { ok: true, status: "new", reason: null, stderr };
-    if (flag === "=") return { ok: true, status: "up-to-date", reason: null, stderr };
-    if (flag === " " || flag === "+") return { ok: true, status: "updated", reason: null, stderr };
-    const remote = summary.startsWith("[remote rejected]") ||
-      summary.startsWith("[remote failure]");
-    return {
-      ok: false,
-      status: remote ? "remote-rejected" : "rejected",
-      reason: why ?? summary,
-      stderr,
-    };
+    return pushLineResult(m[1], m[3], stderr);
   }
+  return pushFailure(stderr, code);
+}
+
+/**
+ * Parse `git push --porcelain` output for many refs at once: one result per destination
+ * ref in `refs` (a ref without a line failed with the push as a whole, or, after exit 0,
+ * was already there).
+ *
+ * @example
+ * parsePushResults("*\tabc:refs/x/a\t[new reference]\n", "", 0, ["refs/x/a"]).get("refs/x/a")?.status; // "new"
+ */
+export function parsePushResults(
+  stdout: string,
+  stderr: string,
+  code: number,
+  refs: readonly string[],
+): Map<string, PushResult> {
+  const lines = new Map<string, [string, string]>();
+  for (const line of stdout.split("\n")) {
+    const m = /^(.)\t([^\t]*)\t(.*)$/.exec(line);
+    if (!m) continue;
+    const colon = m[2].lastIndexOf(":");
+    lines.set(colon < 0 ? m[2] : m[2].slice(colon + 1), [m[1], m[3]]);
+  }
+  const out = new Map<string, PushResult>();
+  for (const ref of refs) {
+    const l = lines.get(ref);
+    out.set(ref, l ? pushLineResult(l[0], l[1], stderr) : pushFailure(stderr, code));
+  }
+  return out;
+}
+
+/** The result of one porcelain line (`flag`, then the summary after the refs). */
+function pushLineResult(flag: string, summary: string, stderr: string): PushResult {
+  const why = /\(([^)]*)\)\s*$/.exec(summary)?.[1] ?? null;
+  if (flag === "*") return { ok: true, status: "new", reason: null, stderr };
+  if (flag === "=") return { ok: true, status: "up-to-date", reason: null, stderr };
+  if (flag === " " || flag === "+") return { ok: true, status: "updated", reason: null, stderr };
+  const remote = summary.startsWith("[remote rejected]") ||
+    summary.startsWith("[remote failure]");
+  return {
+    ok: false,
+    status: remote ? "remote-rejected" : "rejected",
+    reason: why ?? summary,
+    stderr,
+  };
+}
+
+/** The result for a ref git printed no line for: up to date after exit 0, else failed. */
+function pushFailure(stderr: string, code: number): PushResult {
   if (code === 0) return { ok: true, status: "up-to-date", reason: null, stderr };
+  return { ok: false, status: "failed", reason: remoteFailureReason(stderr, code), stderr };
+}
+
+/**
+ * git's own reason for a failed remote operation, from its stderr: the first `fatal:` or
+ * `error:` line, else the first line.
+ */
+export function remoteFailureReason(stderr: string, code: number): string {
   const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const reason = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ??
-    `git push exited ${code}`;
-  return { ok: false, status: "failed", reason, stderr };
+  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? `git exited ${code}`;
+}
+
+/**
+ * What the remote itself said (`remote:` lines of git's stderr: a hook's message, a host's
+ * refusal), joined on one line; empty when it said nothing.
+ */
+export function remoteSaid(stderr: string): string {
+  return stderr.split("\n")
+    .filter((l) => l.startsWith("remote:"))
+    .map((l) => l.slice("remote:".length).trim())
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** What a remote gave back: its output, or why it could not be asked. */
+export type RemoteAnswer =
+  | { ok: true; out: string }
+  | {
+    ok: false;
+    /** git's own reason (`fatal: ...`), credentials removed. */
+    reason: string;
+    /** What the remote itself said (`remote:` lines), credentials removed. */
+    remote: string;
+    /** git's exit code (1: some refs refused, 128: fatal). */
+    code: number;
+    stderr: string;
+  };
+
+function remoteError(res: GitResult, secrets: readonly string[]): RemoteAnswer {
+  const stderr = redactText(res.stderr, secrets);
+  return {
+    ok: false,
+    reason: remoteFailureReason(stderr, res.code),
+    remote: remoteSaid(stderr),
+    code: res.code,
+    stderr,
+  };
+}
+
+/** One object read by {@link Git.catFileBatch}. */
+export interface BatchObject {
+  oid: string;
+  type: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Parse `git cat-file --batch` output: per request `<oid> <type> <size>\n<bytes>\n`, or
+ * `<name> missing\n` (also `ambiguous`). Throws when the output is cut short.
+ *
+ * @example
+ * parseCatFileBatch(enc("abc blob 2\nhi\nx missing\n"), 2); // [{oid:"abc",type:"blob",bytes:"hi"}, null]
+ */
+export function parseCatFileBatch(out: Uint8Array, count: number): (BatchObject | null)[] {
+  const answers: (BatchObject | null)[] = [];
+  let off = 0;
+  while (answers.length < count) {
+    const nl = out.indexOf(0x0a, off);
+    if (nl < 0) throw new Error("git cat-file --batch: output ends early");
+    const header = decoder.decode(out.subarray(off, nl));
+    off = nl + 1;
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      answers.push(null); // "<name> missing" / "<name> ambiguous"
+      continue;
+    }
+    const size = Number(m[3]);
+    if (off + size > out.length) throw new Error("git cat-file --batch: object cut short");
+    answers.push({ oid: m[1], type: m[2], bytes: out.slice(off, off + size) });
+    off += size + 1;
+  }
+  return answers;
 }
 
 /** git's "the tag is already there" answers to a create-only `git tag` (or a held lock). */

@@ -74,7 +74,14 @@ export interface GitFacts {
   shallow: boolean | null;
   worktree: boolean | null;
   stash: number;
-  patch: null | { path: string; sha256: string; bytes: number; truncated: boolean };
+  patch: null | {
+    path: string;
+    sha256: string;
+    bytes: number;
+    truncated: boolean;
+    /** The untracked files are in the patch too (only when they counted). */
+    untracked?: boolean;
+  };
 }
 
 /** How a capture treats untracked files and paths that never count. */
@@ -295,7 +302,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const [pushed, submodules, untracked] = await Promise.all([
     pushedState(git, st, config),
     submoduleFacts(git, info.root, subFlags, opts.readTextFile ?? defaultRead),
-    opts.ignoreInsideDirs ? withoutIgnoredDirs(git, listed, ignore) : listed,
+    opts.ignoreInsideDirs ? withoutIgnoredDirs(git, info.root, listed, ignore) : listed,
   ]);
 
   const dirty = changed.length > 0 || (untrackedMode === "dirty" && untracked.length > 0);
@@ -352,6 +359,7 @@ function scanProblem(err: GitError, step: string, gitDir: string): string {
  */
 async function withoutIgnoredDirs(
   git: Git,
+  top: string,
   untracked: string[],
   ignore: (path: string) => boolean,
 ): Promise<string[]> {
@@ -368,7 +376,7 @@ async function withoutIgnoredDirs(
         }
       }
       return pending.size > 0;
-    });
+    }, top);
   } catch (err) {
     if (err instanceof GitError) return untracked;
     throw err;

@@ -1,6 +1,7 @@
 /**
  * The run list `runs` and `prune` work from: the records of the record directory merged
- * with the run tags of both tag namespaces, in one `for-each-ref` call.
+ * with the run tags of both tag namespaces, the snapshot refs and the shared runs' refs, in
+ * one `for-each-ref` call.
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { gitFor } from "./session.ts";
@@ -8,6 +9,8 @@ import { optionalRepo, recordDirFor } from "./lookup.ts";
 import { hereFacts, mergeRuns, readRecordDir, type RunEntry } from "./history.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { readNamespaces, type TagSettings } from "../tag/names.ts";
+import { SNAPSHOT_PREFIX } from "../snapshot/names.ts";
+import { runRef, RUNS_PREFIX } from "../share/refs.ts";
 import type { Context } from "../io.ts";
 
 /** What {@link collectRuns} found. */
@@ -32,8 +35,11 @@ export async function collectRuns(ctx: Context, what: string): Promise<RunListin
   // Both namespaces (tag.refs "tags" and "runprov"), so runs tagged before a switch still show.
   const glob = settings.prefix.endsWith("/") ? "" : "*";
   const patterns = readNamespaces(settings).map((ns) => `${ns}${settings.prefix}${glob}`);
-  const [tags, { records, skipped }] = await Promise.all([
-    info ? git.listTags(patterns) : Promise.resolve([]),
+  // Tags, snapshot refs and shared runs' refs come from one for-each-ref.
+  const [{ tags, refs }, { records, skipped }] = await Promise.all([
+    info
+      ? git.listTagsAndRefs(patterns, [SNAPSHOT_PREFIX, RUNS_PREFIX])
+      : Promise.resolve({ tags: [], refs: new Map<string, string>() }),
     readRecordDir(recordDir),
   ]);
   const entries = mergeRuns(
@@ -41,6 +47,9 @@ export async function collectRuns(ctx: Context, what: string): Promise<RunListin
     tags,
     settings.prefix,
     await hereFacts(records.map((r) => r.record)),
+    refs,
   );
+  // Shared through the remote: `push` or `fetch` made its `refs/runprov/runs/<id>` here.
+  for (const e of entries) if (refs.has(runRef(e.id))) e.shared = true;
   return { git, info, settings, recordDir, entries, skipped };
 }

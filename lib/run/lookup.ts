@@ -1,4 +1,7 @@
-/** Finding a run for `tag`, `show` and `verify`: the repository, the record directory, the record. */
+/**
+ * Finding a run for `tag`, `show`, `verify`, `restore`, `diff` and `rerun`: the repository,
+ * the record directory, the record.
+ */
 import { Git, GitError, type RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { failureReason } from "./capture.ts";
@@ -48,4 +51,31 @@ export function recordDirFor(base: string, settings: TagSettings): string {
 /** The stored record of run `id`, or null when there is none. */
 export function findRecord(dir: string, id: string): Promise<StoredRecord | null> {
   return readRecordFile(recordPath(dir, id));
+}
+
+/**
+ * The top of the main worktree when `info` is a linked worktree (`git worktree add`, as
+ * `runprov restore` makes), else null: records live in the main checkout's record directory.
+ */
+export function mainWorktreeTop(
+  info: Pick<RepoInfo, "linkedWorktree" | "commonDir">,
+): string | null {
+  if (!info.linkedWorktree || !info.commonDir.endsWith("/.git")) return null;
+  return info.commonDir.slice(0, -"/.git".length);
+}
+
+/**
+ * The record of run `id`: in this checkout's record directory, else, in a linked worktree,
+ * in the main checkout's (a restored run's worktree has no records of its own).
+ */
+export async function findRunRecord(
+  info: Pick<RepoInfo, "root" | "linkedWorktree" | "commonDir">,
+  settings: TagSettings,
+  id: string,
+): Promise<StoredRecord | null> {
+  const here = await findRecord(recordDirFor(info.root, settings), id);
+  if (here) return here;
+  const main = mainWorktreeTop(info);
+  if (main === null || main === info.root) return null;
+  return await findRecord(recordDirFor(main, settings), id);
 }

@@ -56,6 +56,8 @@ export interface RunRecord {
   tool: { name: "runprov"; version: string };
   /** Set when the git facts were taken from an earlier record (`exec --from`). */
   from?: { path: string; run_id: string; created_at: string };
+  /** The run this one reran (`runprov rerun ID`), else null (absent in older records). */
+  rerun_of?: string | null;
 }
 
 /** Assemble a record from its parts. */
@@ -82,6 +84,7 @@ export function buildRecord(parts: {
     git: parts.git,
     policy: parts.policy,
     command: parts.command ?? null,
+    rerun_of: null,
     host: parts.host,
     ...(parts.environment !== undefined ? { environment: parts.environment } : {}),
     tool: { name: "runprov", version: parts.version },

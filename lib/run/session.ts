@@ -42,7 +42,7 @@ import {
   type LoadedConfig,
 } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
-import { type PatchFact, patchPathFor, stagePatch } from "./patch.ts";
+import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
@@ -344,6 +344,30 @@ export function ignorePredicate(config: Config, root: string): (path: string) =>
 }
 
 /**
+ * The untracked files a patch holds for a tree whose untracked files count (`untracked:
+ * "dirty"`), relative to `top`: those `git status` listed, except that a directory it shows
+ * collapsed (`dir/`) is expanded to its untracked files that `ignore` does not match, when
+ * `ignore` has globs. So an ignored checkpoint next to a counted file never enters a run's
+ * patch, its snapshot, or the hash `verify` compares.
+ */
+export async function untrackedForPatch(
+  git: Git,
+  top: string,
+  untracked: readonly string[],
+  config: Config,
+): Promise<string[]> {
+  const dirs = untracked.filter((p) => p.endsWith("/"));
+  if (config.ignore.length === 0 || dirs.length === 0) return [...untracked];
+  const ignore = ignorePredicate(config, top);
+  const paths = untracked.filter((p) => !p.endsWith("/"));
+  await git.untrackedBelow(dirs, (p) => {
+    if (!ignore(p)) paths.push(p);
+    return true;
+  }, top);
+  return paths;
+}
+
+/**
  * Apply a decision: print its warning (unless quiet), or throw the refusal with its
  * exit code.
  */
@@ -416,10 +440,19 @@ export async function planRun(
   if (path !== null && out !== undefined) await ensureParent(path);
   if (path !== null) await ensureVacant(path, runId, out);
   let patchTemp: string | null = null;
-  if (path !== null && facts.available && facts.changed.length > 0 && config.config.patch.capture) {
+  // Untracked files that count go into the patch too: a snapshot rebuilds them from it.
+  const untrackedPaths = facts.untracked_counts && facts.untracked.length > 0 && facts.root &&
+      path !== null && config.config.patch.capture
+    ? await untrackedForPatch(git, facts.root, facts.untracked, config.config)
+    : [];
+  const untracked = untrackedPaths.length > 0 ? { top: facts.root!, paths: untrackedPaths } : null;
+  if (
+    path !== null && facts.available && (facts.changed.length > 0 || untracked) &&
+    config.config.patch.capture
+  ) {
     const patchPath = patchPathFor(path);
     await ensurePatchVacant(patchPath, path, runId);
-    const staged = await patchOrWarn(ctx, git, facts.sha, patchPath, config);
+    const staged = await patchOrWarn(ctx, git, facts.sha, patchPath, config, untracked);
     facts.patch = staged?.patch ?? null;
     patchTemp = staged?.temp ?? null;
   }
@@ -509,9 +542,10 @@ async function patchOrWarn(
   sha: string,
   path: string,
   config: LoadedConfig,
+  untracked: UntrackedFiles | null,
 ): Promise<{ patch: PatchFact; temp: string } | null> {
   try {
-    const staged = await stagePatch(git, sha, path, config.config.patch.max_bytes);
+    const staged = await stagePatch(git, sha, path, config.config.patch.max_bytes, untracked);
     const patch = staged.patch;
     if (patch.truncated) {
       ctx.warn(
@@ -526,11 +560,17 @@ async function patchOrWarn(
   }
 }
 
-async function defaultRecordPath(
+/**
+ * The default path of run `runId`'s record under the repository (or directory) `base`, the
+ * record directory created (with `.runprov/.gitignore`, or its own `.gitignore` elsewhere
+ * in the tree, so records never dirty it). `untrusted`: a repository git does not trust,
+ * whose record directory must hold no symbolic link.
+ */
+export async function defaultRecordPath(
   base: string,
   configured: string,
   runId: string,
-  untrusted: boolean,
+  untrusted = false,
 ): Promise<string> {
   const dir = recordDir(base, configured);
   if (untrusted) await refuseLinksInside(base, dir);

@@ -9,7 +9,12 @@ export interface ExpectedCode {
   dirty: boolean | null;
   /** Paths the run had changed (empty when only a tag is known). */
   changed: string[];
-  patch: { sha256: string; truncated: boolean } | null;
+  /** `untracked`: the patch holds the run's untracked files too (they counted). */
+  patch: { sha256: string; truncated: boolean; untracked?: boolean } | null;
+  /** Untracked files counted toward the run's `dirty` (config `untracked: "dirty"`). */
+  untrackedCounts?: boolean;
+  /** How this form of the run's code is named in messages (`its snapshot abc123`). */
+  label?: string;
 }
 
 /** The checkout now. */

@@ -191,6 +191,11 @@ export interface TagSubject {
   source: "record" | "file" | "env" | "commit";
   /** The record's policy reason for an allowed dirty run. */
   allowDirty?: string | null;
+  /**
+   * The commit the tag points at when it is not `sha`: a dirty run's snapshot (the recorded
+   * commit plus its patch), so `git checkout run/<id>` gives exactly what ran.
+   */
+  target?: string | null;
 }
 
 /** Keep a value on one trailer line: control characters and newlines become spaces. */
@@ -220,6 +225,7 @@ export function tagMessage(
     ["Runprov-Describe", s.describe ? oneLine(s.describe) : null],
     ["Runprov-Dirty", s.dirty === null ? null : String(s.dirty)],
     ["Runprov-Patch-Sha256", s.dirty ? s.patchSha256 : null],
+    ["Runprov-Snapshot", s.target && s.target !== s.sha ? s.target : null],
     ["Runprov-Allow-Dirty", opts.allowDirty ?? s.allowDirty ?? null],
     ["Runprov-Url", opts.url ? oneLine(opts.url) : null],
     ["Runprov-Run-Created", s.createdAt],

@@ -52,7 +52,7 @@ export interface TagRunResult {
   tag: string;
   /** The full ref (`refs/tags/run/<id>` or `refs/runprov/tags/run/<id>`). */
   ref: string;
-  /** The commit the run's tag should be on. */
+  /** The commit the run's tag should be on (a dirty run's: its snapshot). */
   commit: string;
   /** `created`: this call made it; `exists`: already on this commit; `conflict`: on another. */
   state: "created" | "exists" | "conflict";
@@ -119,13 +119,16 @@ export async function tagRun(
       "the run was recorded without git; give the commit with --commit REV",
     );
   }
-  const commit = await git.resolveCommit(subject.sha);
+  const wanted = subject.target ?? subject.sha;
+  const commit = await git.resolveCommit(wanted);
   if (commit === null) {
     throw usageError(
-      `commit ${subject.sha} of run ${subject.runId} is not in this repository`,
+      `commit ${wanted} of run ${subject.runId} is not in this repository`,
       "fetch it first (git fetch), or run runprov tag in the clone the run used",
     );
   }
+  // A dirty run's tag goes on its snapshot; one made earlier on its recorded commit stays.
+  const accepted = new Set([commit, subject.sha]);
   const remote = opts.push === undefined ? (settings.push ? settings.remote : null) : opts.push;
   let secrets: string[] = [];
   if (remote !== null) secrets = await checkRemote(git, remote);
@@ -147,7 +150,7 @@ export async function tagRun(
     }
     existing = await git.tagInfo(name, [namespace]);
     if (made === "created") state = "created";
-    else if (existing) state = existing.commit === commit ? "exists" : "conflict";
+    else if (existing) state = accepted.has(existing.commit) ? "exists" : "conflict";
     else await sleep(25 * (attempt + 1)); // another process held the ref lock: look again
   }
   if (state === null) {
@@ -184,7 +187,7 @@ export async function tagRun(
 }
 
 /** The remote must be a configured remote name; returns the secrets of its URLs. */
-async function checkRemote(git: Git, remote: string): Promise<string[]> {
+export async function checkRemote(git: Git, remote: string): Promise<string[]> {
   const cfg = await git.config();
   const r = cfg.remotes.get(remote);
   if (!r) {
@@ -247,8 +250,10 @@ export function tagOutcome(
       ),
     };
   }
-  if (res.state === "exists") notes.push(`note: tag ${res.tag} is already on ${short}; unchanged`);
-  else notes.push(`created tag ${res.tag} on ${short}${source ? ` (from ${source})` : ""}`);
+  if (res.state === "exists") {
+    const on = (res.existing?.commit ?? res.commit).slice(0, 12);
+    notes.push(`note: tag ${res.tag} is already on ${on}; unchanged`);
+  } else notes.push(`created tag ${res.tag} on ${short}${source ? ` (from ${source})` : ""}`);
   if (res.unpublished) {
     notes.push(
       `warning: ${short} is on no remote-tracking branch: pushing ${res.tag} uploads this ` +
