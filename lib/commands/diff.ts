@@ -26,7 +26,8 @@ HEAD plus its uncommitted changes, and its untracked files when config untracked
 is a git-style unified diff of B against A (binary files named, not shown; renames
 found), or --stat, or --name-only. Before it, '# ' header lines name both sides' commits
 and list what else differs in their records: branch, describe, command, policy, host,
-created_at (git apply skips such lines). --name-only prints names only.
+created_at, and for two runs their environments: python, packages added, removed or
+changed, GPU driver, variables (git apply skips such lines). --name-only prints names only.
 
 ${SNAPSHOT_HELP}
 

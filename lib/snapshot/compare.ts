@@ -1,9 +1,11 @@
 /**
  * What `runprov diff` says besides the code: the facts of two runs' records that differ
- * (branch, describe, command, policy, host, created_at), as header lines. Pure.
+ * (branch, describe, command, policy, host, created_at) and their environments (python,
+ * packages, driver, variables), as header lines. Pure.
  */
 import type { RunRecord } from "../run/record.ts";
 import { clipped } from "../errors.ts";
+import { environmentDiff, renderEnvironmentDiff } from "../environment/compare.ts";
 
 /** One side of a diff: a run, or this checkout (`HEAD`, `WORKTREE`). */
 export interface Side {
@@ -62,6 +64,11 @@ export function diffHeader(a: Side, b: Side): string[] {
     // HEAD and WORKTREE have no record: only what they do have is compared.
     if (va === vb || (va === null && !a.record) || (vb === null && !b.record)) continue;
     lines.push(`# ${`${field}:`.padEnd(width)} ${visible(va)} -> ${visible(vb)}`);
+  }
+  // Two records: what else produced the result (a checkout now has no recorded environment).
+  if (a.record && b.record && (a.record.environment || b.record.environment)) {
+    const env = environmentDiff(a.record.environment ?? null, b.record.environment ?? null);
+    lines.push(...renderEnvironmentDiff(env, a.label, b.label).map((l) => `# ${l}`));
   }
   return lines;
 }
