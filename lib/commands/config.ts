@@ -9,15 +9,10 @@ import { writeFileAtomic } from "../run/store.ts";
 import { join } from "../util/paths.ts";
 import { clipped, RunprovError, usageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import {
-  configFor,
-  gitFor,
-  gitTimeoutMs,
-  POLICY_OPTIONS,
-  resolvePolicy,
-  untrustedConfig,
-} from "../run/session.ts";
-import { dubiousPath } from "../run/capture.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor, gitTimeoutMs } from "../run/git_for.ts";
+import { POLICY_OPTIONS, resolvePolicy, untrustedConfig } from "../run/session.ts";
+import { dubiousPath } from "../run/failure_reason.ts";
 import { GitError } from "../git/client.ts";
 import type { Context } from "../io.ts";
 

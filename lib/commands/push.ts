@@ -1,7 +1,8 @@
 /** `runprov push [ID|FILE...] [--all]`: share runs through the git remote. */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { renderError, usageError } from "../errors.ts";
-import { configFor, gitFor } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
 import { findRecord, requireRepo } from "../run/lookup.ts";
 import {
   hereFacts,

@@ -1,7 +1,7 @@
 /** `runprov runs` and `runprov show ID`: run history from local records and run tags. */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { shown, shownPath, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, findRunRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
 import { snapshotProblem, snapshotRef } from "../snapshot/names.ts";

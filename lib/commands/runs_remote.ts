@@ -6,7 +6,7 @@
  */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { shown, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
 import { checkRemoteName } from "../share/settings.ts";
 import { remoteRuns } from "../share/list.ts";
 import type { Context } from "../io.ts";

@@ -2,7 +2,9 @@
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
 import { clipped, Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
-import { configFor, gitFor, resolvePolicy } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
+import { resolvePolicy } from "../run/session.ts";
 import { dirtyList } from "../run/policy.ts";
 import {
   checkTagRunId,

@@ -2,7 +2,8 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
-import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import { gitFor } from "./git_for.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision, POLICY_MODES, type PolicyMode } from "./policy.ts";
 import {
@@ -34,13 +35,8 @@ import type { Context } from "../io.ts";
 import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
-import {
-  type Config,
-  CONFIG_FILE,
-  defaultConfig,
-  loadConfig,
-  type LoadedConfig,
-} from "../config/config.ts";
+import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../config/config.ts";
+import { configFor } from "../config/for_command.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
@@ -118,41 +114,9 @@ function checkMode(value: string, source: string): PolicyMode {
   );
 }
 
-/** Git time limit from `RUNPROV_GIT_TIMEOUT` (seconds, may be fractional); default 60 s. */
-export function gitTimeoutMs(env: Record<string, string>): number {
-  const raw = env.RUNPROV_GIT_TIMEOUT;
-  if (raw === undefined || raw === "") return DEFAULT_GIT_TIMEOUT_MS;
-  // Decimal seconds only: Number() would also take "0x10", "0b1" and "1e3".
-  const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
-    throw usageError(
-      `invalid RUNPROV_GIT_TIMEOUT ${shown(raw)}`,
-      "give seconds between 0 and 86400, e.g. RUNPROV_GIT_TIMEOUT=30",
-    );
-  }
-  return Math.round(n * 1000);
-}
-
-/** A git client for the context's directory, warning once about ignored GIT_* variables. */
-export function gitFor(ctx: Context): Git {
-  const inherited = inheritedGitVars(ctx.io.env);
-  if (inherited.length > 0) {
-    ctx.warn(
-      `warning: ignoring inherited ${inherited.join(", ")}: runprov records the repository ` +
-        `at ${ctx.global.dir}, not the one these variables point at`,
-    );
-  }
-  return new Git({ cwd: ctx.global.dir, env: ctx.io.env, timeoutMs: gitTimeoutMs(ctx.io.env) });
-}
-
 /** Capture git facts for the context's directory (with its configuration applied). */
 export async function captureFacts(ctx: Context): Promise<GitFacts> {
   return (await captureConfigured(ctx)).facts;
-}
-
-/** Load the configuration for a repository top (or none): `--config`, `RUNPROV_CONFIG`, top. */
-export function configFor(ctx: Context, root: string | null): Promise<LoadedConfig> {
-  return loadConfig({ flag: ctx.global.config, env: ctx.io.env, cwd: ctx.io.cwd, root });
 }
 
 /** A capture together with the configuration it used and the git client that made it. */

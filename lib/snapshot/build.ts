@@ -11,7 +11,7 @@ import { Exit, RunprovError } from "../errors.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { StoredRecord } from "../run/history.ts";
 import { patchPathFor, sha256Of } from "../run/patch.ts";
-import { failureReason } from "../run/capture.ts";
+import { failureReason } from "../run/failure_reason.ts";
 import { parseTrailers } from "../tag/names.ts";
 import { join } from "../util/paths.ts";
 import { isObjectId, snapshotProblem, snapshotRef } from "./names.ts";
