@@ -7,7 +7,8 @@ import { gitFor } from "../run/git_for.ts";
 import { ignorePredicate, untrackedForPatch } from "../run/session.ts";
 import { captureGit, type GitFacts } from "../run/capture.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
-import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { readRecordFile, type StoredRecord } from "../run/history.ts";
 import {
   parseTrailers,
   readNamespaces,

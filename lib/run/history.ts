@@ -3,7 +3,7 @@
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
 import { join } from "../util/paths.ts";
-import { sha256Hex as digestHex } from "../util/sha256.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
 import { printable } from "../util/printable.ts";
 import { osReason, shownPath, usageError } from "../errors.ts";
@@ -18,12 +18,6 @@ export interface StoredRecord {
   record: RunRecord;
   /** sha256 of the file's bytes. */
   sha256: string;
-}
-
-/** sha256 (hex) of bytes or text. */
-export function sha256Hex(data: Uint8Array | string): string {
-  // Not node:crypto: loading it costs every command that reads a record about 75 ms.
-  return digestHex(data);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type TagSubject,
 } from "./names.ts";
 import { tagMessage, tagName } from "./names.ts";
-import { sha256Hex } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { redactPageUrl, redactText, urlSecrets } from "../git/redact_url.ts";
 import { failureReason } from "../run/failure_reason.ts";
 import type { Context } from "../io.ts";
