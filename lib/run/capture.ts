@@ -8,6 +8,7 @@
  * --others` of the untracked directories git shows collapsed only when `ignore` globs may
  * match files inside them.
  */
+import { RUNPROV_DIR } from "./layout.ts";
 import {
   firstLine,
   Git,
@@ -327,7 +328,7 @@ async function withoutIgnoredDirs(
 
 /** runprov's own directory never counts as a change of the tree. */
 function isRunprovPath(p: string): boolean {
-  return p === ".runprov/" || p.startsWith(".runprov/");
+  return p.startsWith(`${RUNPROV_DIR}/`);
 }
 
 /** The branch's configured remote, else `origin`, else the only remote. */

@@ -2,6 +2,7 @@
  * Run history: reading the record directory, telling running from lost, and merging
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
+import { RECORD_FILE_HINT } from "./layout.ts";
 import { join } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
@@ -35,7 +36,7 @@ export async function readRecordFile(path: string): Promise<StoredRecord | null>
     }
     throw usageError(
       `cannot read the run record ${shownPath(path)}: ${osReason(err)}`,
-      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      RECORD_FILE_HINT,
     );
   }
   const record = parseRecord(new TextDecoder().decode(bytes), path);

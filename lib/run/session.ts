@@ -2,6 +2,7 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
+import { RUNPROV_DIR } from "./layout.ts";
 import type { Git } from "../git/client.ts";
 import { gitFor } from "./git_for.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
@@ -16,11 +17,11 @@ import {
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./run_id.ts";
 import {
+  ensureIgnoresItself,
   ensureRunprovDir,
   readRecordOrFail,
   recordDir,
   recordPath,
-  writeFileAtomic,
 } from "./store.ts";
 import {
   type Captured,
@@ -540,14 +541,11 @@ export async function defaultRecordPath(
   if (untrusted) await refuseLinksInside(base, dir);
   try {
     const rel = relative(base, dir);
-    if (rel === ".runprov" || rel.startsWith(".runprov/")) await ensureRunprovDir(base);
+    if (rel === RUNPROV_DIR || rel.startsWith(`${RUNPROV_DIR}/`)) await ensureRunprovDir(base);
     await Deno.mkdir(dir, { recursive: true });
-    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(".runprov")) {
+    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(RUNPROV_DIR)) {
       // A record directory elsewhere in the tree ignores itself, so records never dirty it.
-      const ignoreFile = join(dir, ".gitignore");
-      if (!(await Deno.lstat(ignoreFile).then(() => true, () => false))) {
-        await writeFileAtomic(ignoreFile, "*\n");
-      }
+      await ensureIgnoresItself(dir);
     }
   } catch (err) {
     throw recordWriteError(dir, err);

@@ -1,10 +1,11 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
+import { DEFAULT_RECORD_DIR, RECORD_FILE_HINT, RUNPROV_DIR } from "./layout.ts";
 import { dirname, join } from "../util/paths.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
 import { osReason, shownPath, usageError } from "../errors.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
-export function recordDir(base: string, dir = ".runprov/runs"): string {
+export function recordDir(base: string, dir = DEFAULT_RECORD_DIR): string {
   return dir.startsWith("/") ? dir : join(base, dir);
 }
 
@@ -18,8 +19,13 @@ export function recordPath(dir: string, runId: string): string {
  * unless it is there already.
  */
 export async function ensureRunprovDir(base: string): Promise<void> {
-  const dir = join(base, ".runprov");
+  const dir = join(base, RUNPROV_DIR);
   await Deno.mkdir(dir, { recursive: true });
+  await ensureIgnoresItself(dir);
+}
+
+/** Give an existing directory a `.gitignore` of `*` (so git never sees it), unless it has one. */
+export async function ensureIgnoresItself(dir: string): Promise<void> {
   const ignore = join(dir, ".gitignore");
   try {
     await Deno.lstat(ignore);
@@ -231,7 +237,7 @@ export async function readRecordOrFail(path: string): Promise<RunRecord> {
     const why = err instanceof Deno.errors.NotFound ? "no such file" : osReason(err);
     throw usageError(
       `cannot read the run record ${shownPath(path)}: ${why}`,
-      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      RECORD_FILE_HINT,
     );
   }
   return parseRecord(text, path);
