@@ -4,7 +4,7 @@ import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
 import { clipped, Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
 import { configFor } from "../config/for_command.ts";
 import { gitFor } from "../run/git_for.ts";
-import { resolvePolicy } from "../run/session.ts";
+import { policyRequest, resolvePolicy } from "../run/run_options.ts";
 import { dirtyList } from "../run/policy.ts";
 import {
   checkTagRunId,
@@ -73,13 +73,13 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
   const id = str(values.run);
   if (id === undefined) throw usageError("tag: --run ID is required", "see 'runprov tag --help'");
   checkTagRunId(id, resolveTagSettings());
-  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
   const git = gitFor(ctx);
   const info = await requireRepo(git, "runprov tag");
   const loaded = await configFor(ctx, info.root);
   const settings = resolveTagSettings(loaded.config);
   checkTagRunId(id, settings);
-  const policy = resolvePolicy(values, ctx.io.env, loaded);
+  const policy = resolvePolicy(request, loaded);
 
   const found = await findSubject(ctx, git, info, id, values, settings);
   const s = found.subject;

@@ -2,11 +2,12 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
+import { type PolicyRequest, policyRequest, resolvePolicy } from "./run_options.ts";
 import { RUNPROV_DIR } from "./layout.ts";
 import type { Git } from "../git/client.ts";
 import { gitFor } from "./git_for.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
-import { decide, type Decision, POLICY_MODES, type PolicyMode } from "./policy.ts";
+import { decide, type Decision } from "./policy.ts";
 import {
   buildRecord,
   type CommandFacts,
@@ -30,10 +31,10 @@ import {
   ensureVacant,
   storeNewRun,
 } from "./persist.ts";
-import { RunprovError, shown, usageError } from "../errors.ts";
+import { RunprovError, usageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
-import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
+import type { ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
 import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../config/config.ts";
@@ -42,78 +43,6 @@ import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
-
-/** Options of every capturing command (`stamp`, `env`, `exec`). */
-export const RUN_OPTIONS: OptionSpec = {
-  "run-id": { type: "string" },
-  name: { type: "string" },
-  policy: { type: "string" },
-  strict: { type: "boolean" },
-  "allow-dirty": { type: "string" },
-};
-
-/** Options of the policy only (`check`). */
-export const POLICY_OPTIONS: OptionSpec = {
-  policy: { type: "string" },
-  strict: { type: "boolean" },
-  "allow-dirty": { type: "string" },
-};
-
-/** The resolved policy settings and where each came from. */
-export interface PolicySettings {
-  mode: PolicyMode;
-  modeSource: "flag" | "env" | "file" | "default";
-  allowDirty?: string;
-}
-
-/**
- * Policy mode: `--policy`/`--strict`, then `RUNPROV_POLICY`, then config `policy` (when
- * `config` is given), then `warn`.
- */
-export function resolvePolicy(
-  values: ParsedArgs["values"],
-  env: Record<string, string>,
-  config?: LoadedConfig,
-): PolicySettings {
-  const flag = str(values.policy);
-  if (values.strict && flag !== undefined && flag !== "strict") {
-    throw usageError(`--strict conflicts with --policy ${shown(flag)}`, "give one of them");
-  }
-  let mode: PolicyMode = "warn";
-  let modeSource: PolicySettings["modeSource"] = "default";
-  if (values.strict) {
-    mode = "strict";
-    modeSource = "flag";
-  } else if (flag !== undefined) {
-    mode = checkMode(flag, "--policy");
-    modeSource = "flag";
-  } else if (env.RUNPROV_POLICY) {
-    mode = checkMode(env.RUNPROV_POLICY, "RUNPROV_POLICY");
-    modeSource = "env";
-  } else if (config?.setKeys.has("policy")) {
-    mode = config.config.policy;
-    modeSource = "file";
-  }
-  let allowDirty = str(values["allow-dirty"]);
-  if (allowDirty !== undefined && allowDirty.trim() === "") {
-    throw usageError(
-      "--allow-dirty needs a reason",
-      "say why this dirty run is acceptable, e.g. --allow-dirty 'debugging a NaN'",
-    );
-  }
-  if (allowDirty === undefined && env.RUNPROV_ALLOW_DIRTY?.trim()) {
-    allowDirty = env.RUNPROV_ALLOW_DIRTY;
-  }
-  return { mode, modeSource, allowDirty };
-}
-
-function checkMode(value: string, source: string): PolicyMode {
-  if ((POLICY_MODES as readonly string[]).includes(value)) return value as PolicyMode;
-  throw usageError(
-    `invalid policy ${shown(value)} (${source})`,
-    `use one of: ${POLICY_MODES.join(", ")}`,
-  );
-}
 
 /** Capture git facts for the context's directory (with its configuration applied). */
 export async function captureFacts(ctx: Context): Promise<GitFacts> {
@@ -392,12 +321,12 @@ export async function planRun(
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
-  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
-  if (init.from !== undefined) return await planFromRecord(ctx, values, out, runId, init);
+  const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
+  if (init.from !== undefined) return await planFromRecord(ctx, values, request, out, runId, init);
   const { facts, config, git, environment } = await captureConfigured(ctx, {
     command: init.command?.argv,
   });
-  const policy = resolvePolicy(values, ctx.io.env, config);
+  const policy = resolvePolicy(request, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
   const untrusted = facts.reason_code === "dubious-ownership";
@@ -472,6 +401,7 @@ function assemble(
 async function planFromRecord(
   ctx: Context,
   values: ParsedArgs["values"],
+  request: PolicyRequest,
   out: string | null | undefined,
   runId: string,
   init: RunInit,
@@ -479,7 +409,7 @@ async function planFromRecord(
   const from = isAbsolute(init.from!) ? init.from! : resolve(ctx.io.cwd, init.from!);
   const source = await readRecordOrFail(from);
   const config = await configFor(ctx, null);
-  const policy = resolvePolicy(values, ctx.io.env, config);
+  const policy = resolvePolicy(request, config);
   const facts: GitFacts = structuredClone(source.git);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
