@@ -2,28 +2,16 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
+import { defaultRecordPath, ensureParent } from "./record_dir.ts";
 import { type PolicyRequest, policyRequest, resolvePolicy } from "./run_options.ts";
-import { RUNPROV_DIR } from "./layout.ts";
 import type { Git } from "../git/client.ts";
 import { gitFor } from "./git_for.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision } from "./policy.ts";
-import {
-  buildRecord,
-  type CommandFacts,
-  recordWriteError,
-  type RunRecord,
-  type RunStatus,
-} from "./record.ts";
+import { buildRecord, type CommandFacts, type RunRecord, type RunStatus } from "./record.ts";
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./run_id.ts";
-import {
-  ensureIgnoresItself,
-  ensureRunprovDir,
-  readRecordOrFail,
-  recordDir,
-  recordPath,
-} from "./store.ts";
+import { readRecordOrFail, recordDir } from "./store.ts";
 import {
   type Captured,
   discardRun,
@@ -31,7 +19,7 @@ import {
   ensureVacant,
   storeNewRun,
 } from "./persist.ts";
-import { RunprovError, usageError } from "../errors.ts";
+import { RunprovError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
 import type { ParsedArgs } from "../cli/args.ts";
@@ -452,66 +440,5 @@ async function patchOrWarn(
   } catch (err) {
     ctx.warn(`warning: could not store the patch of this dirty run: ${(err as Error).message}`);
     return null;
-  }
-}
-
-/**
- * The default path of run `runId`'s record under the repository (or directory) `base`, the
- * record directory created (with `.runprov/.gitignore`, or its own `.gitignore` elsewhere
- * in the tree, so records never dirty it). `untrusted`: a repository git does not trust,
- * whose record directory must hold no symbolic link.
- */
-export async function defaultRecordPath(
-  base: string,
-  configured: string,
-  runId: string,
-  untrusted = false,
-): Promise<string> {
-  const dir = recordDir(base, configured);
-  if (untrusted) await refuseLinksInside(base, dir);
-  try {
-    const rel = relative(base, dir);
-    if (rel === RUNPROV_DIR || rel.startsWith(`${RUNPROV_DIR}/`)) await ensureRunprovDir(base);
-    await Deno.mkdir(dir, { recursive: true });
-    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(RUNPROV_DIR)) {
-      // A record directory elsewhere in the tree ignores itself, so records never dirty it.
-      await ensureIgnoresItself(dir);
-    }
-  } catch (err) {
-    throw recordWriteError(dir, err);
-  }
-  return recordPath(dir, runId);
-}
-
-/**
- * In a repository git does not trust, the record directory's parts inside it must be real
- * directories: a symbolic link there (`.runprov -> /elsewhere`) would let the repository's
- * owner choose where runprov writes. Throws a usage error naming the link.
- */
-async function refuseLinksInside(base: string, dir: string): Promise<void> {
-  const rel = relative(base, dir);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return;
-  let at = base;
-  for (const part of rel.split("/")) {
-    at = join(at, part);
-    const st = await Deno.lstat(at).catch(() => null);
-    if (st === null) return;
-    if (st.isSymlink) {
-      throw usageError(
-        `refusing to write the record through the symbolic link ${at}: git does not trust ` +
-          "this repository (dubious ownership), so it may not choose where runprov writes",
-        "write the record elsewhere with --out FILE, or trust the repository " +
-          "(git config --global --add safe.directory PATH) if it is yours to trust",
-      );
-    }
-  }
-}
-
-/** Create the directory an `--out FILE` goes into (`--out "$HOME/runs/$SLURM_JOB_ID.json"`). */
-async function ensureParent(path: string): Promise<void> {
-  try {
-    await Deno.mkdir(dirname(path), { recursive: true });
-  } catch (err) {
-    throw recordWriteError(path, err);
   }
 }
