@@ -4,7 +4,7 @@ import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
 import { osReason, RunprovError, shown, shownPath, usageError } from "../errors.ts";
-import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset } from "../util/jsonpos.ts";
+import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset, lineColumn } from "../util/jsonpos.ts";
 import type { EnvironmentFacts } from "../environment/facts.ts";
 import { Exit } from "../errors.ts";
 
@@ -114,9 +114,7 @@ export function jsonSyntaxProblem(text: string): string {
 
 /** `line L, column C` of an offset. */
 function position(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+  const { line, column } = lineColumn(text, offset);
   return `line ${line}, column ${column}`;
 }
 
