@@ -4,7 +4,7 @@
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import type { StoredRecord } from "../run/history.ts";
+import type { StoredRecord } from "../run/store.ts";
 import type { TagSettings } from "../tag/names.ts";
 import { codeOfRun, type RunCode } from "../snapshot/source.ts";
 import { findRecord, recordDirFor } from "../run/lookup.ts";

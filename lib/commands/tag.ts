@@ -17,7 +17,7 @@ import { subjectFromRecord, tagOutcome, tagRun } from "../tag/tag_run.ts";
 import { describeSkippingRunTags } from "../tag/describe.ts";
 import { findRunRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { snapshotOf, snapshotProblem } from "../snapshot/build.ts";
-import { readRecordFile, type StoredRecord } from "../run/history.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import type { Git, RepoInfo } from "../git/client.ts";
 import type { Context } from "../io.ts";
 

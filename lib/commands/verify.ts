@@ -8,7 +8,7 @@ import { ignorePredicate, untrackedForPatch } from "../run/session.ts";
 import { captureGit, type GitFacts } from "../run/capture.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { readRecordFile, type StoredRecord } from "../run/history.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import {
   parseTrailers,
   readNamespaces,

@@ -2,46 +2,14 @@
  * Run history: reading the record directory, telling running from lost, and merging
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
-import { RECORD_FILE_HINT } from "./layout.ts";
 import { join } from "../util/paths.ts";
-import { sha256Hex } from "../util/sha256.ts";
-import { parseRecord, type RunRecord } from "./record.ts";
+import type { RunRecord } from "./record.ts";
+import { readRecordFile, type StoredRecord } from "./store.ts";
 import { printable } from "../util/printable.ts";
-import { osReason, shownPath, usageError } from "../errors.ts";
 import type { TagRef } from "../git/client.ts";
 import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
 import { probeProcess, type ProcessProbe, sameProcess } from "./liveness.ts";
 import { isObjectId, snapshotProblem, snapshotRef } from "../snapshot/names.ts";
-
-/** A record read from the record directory. */
-export interface StoredRecord {
-  path: string;
-  record: RunRecord;
-  /** sha256 of the file's bytes. */
-  sha256: string;
-}
-
-/**
- * Read one record file; null when it does not exist. A file that exists but is not a
- * record, or cannot be read (a directory, no permission, a name too long), is a usage error
- * naming it.
- */
-export async function readRecordFile(path: string): Promise<StoredRecord | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return null;
-    }
-    throw usageError(
-      `cannot read the run record ${shownPath(path)}: ${osReason(err)}`,
-      RECORD_FILE_HINT,
-    );
-  }
-  const record = parseRecord(new TextDecoder().decode(bytes), path);
-  return { path, record, sha256: sha256Hex(bytes) };
-}
 
 /**
  * Every record in `dir`. Temp files (`.<name>.tmp-*`), other dot files, non-JSON files

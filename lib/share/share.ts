@@ -10,7 +10,7 @@ import { type Git, GitError, type PushResult, remoteSaid } from "../git/client.t
 import type { RepoInfo } from "../git/client.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { readRecordFile, type StoredRecord } from "../run/history.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import {
   missingCommit,
   readPatch,

@@ -9,7 +9,7 @@
 import { Git, GitError, type TreeEntry } from "../git/client.ts";
 import { Exit, RunprovError } from "../errors.ts";
 import type { RunRecord } from "../run/record.ts";
-import type { StoredRecord } from "../run/history.ts";
+import type { StoredRecord } from "../run/store.ts";
 import { patchPathFor } from "../run/patch.ts";
 import { sha256OfChunks } from "../util/sha256.ts";
 import { failureReason } from "../run/failure_reason.ts";
