@@ -1,3 +1,8 @@
+/**
+ * runprov's errors: {@link RunprovError} with its exit code ({@link Exit}) and hint, the
+ * clipping of values echoed in messages (`shown`, `clipped`, `shownPath`), and the one
+ * renderer main.ts turns any error into text and an exit code with.
+ */
 import { jsonPrintable, printable } from "./util/printable.ts";
 
 /** Exit codes of the public contract (docs/commands.md, "Exit codes"). */

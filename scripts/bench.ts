@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import permissions from "../lib/permissions.json" with { type: "json" };
 import { type RunCommitParts, runCommitsStream } from "../lib/share/run_commit.ts";
-import { sha256Hex } from "../lib/run/history.ts";
+import { sha256Hex } from "../lib/util/sha256.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORK = join(ROOT, "bench", "work");

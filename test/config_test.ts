@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import schema from "../runprov.schema.json" with { type: "json" };
-import { defaultConfig, lineColumn, loadConfigParser, parseConfig } from "../lib/config/config.ts";
+import { defaultConfig, loadConfigParser, parseConfig } from "../lib/config/config.ts";
+import { lineColumn } from "../lib/util/jsonpos.ts";
 
 await loadConfigParser();
 

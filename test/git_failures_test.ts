@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { Sandbox, withSandbox } from "./helpers.ts";
 import { classify, GitError } from "../lib/git/client.ts";
-import { configProblem, failureReason, indexProblem } from "../lib/run/capture.ts";
+import { configProblem, failureReason, indexProblem } from "../lib/run/failure_reason.ts";
 
 // --- git's words, classified -----------------------------------------------------------------
 

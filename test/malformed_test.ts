@@ -10,7 +10,7 @@ import { jsonSyntaxProblem } from "../lib/run/record.ts";
 import { parseCommandArgs } from "../lib/cli/args.ts";
 import { RunprovError } from "../lib/errors.ts";
 import { type RunResult, type Sandbox, withSandbox } from "./helpers.ts";
-import { gitTimeoutMs } from "../lib/run/session.ts";
+import { gitTimeoutMs } from "../lib/run/git_for.ts";
 import { Rng } from "../testkit/rng.ts";
 import { seedFromEnv } from "../testkit/knobs.ts";
 import { runsDir, stackLines } from "../testkit/records.ts";

@@ -57,6 +57,17 @@ Deno.test("perf: env, stamp and env --from load no node: module and no npm packa
   assert(jsonc.length > 0 && jsonc.every((d) => d.dynamic), JSON.stringify(jsonc));
 });
 
+Deno.test("perf: runs and show do not load the capture (lib/run/capture.ts) at start-up", async () => {
+  // `runs` dispatches to runs_remote.ts, which goes on to runs.ts (where `show` also lives).
+  const entries = ["main.ts", "lib/commands/runs_remote.ts", "lib/commands/runs.ts"];
+  const graph = await moduleGraph(entries);
+  const loaded = staticClosure(graph, entries.map((e) => pathToFileURL(join(ROOT, e)).href));
+  assert(loaded.has(pathToFileURL(join(ROOT, "lib/tag/tag_run.ts")).href), "walked tag_run.ts");
+  for (const heavy of ["lib/run/capture.ts", "lib/run/session.ts"]) {
+    assert(!loaded.has(pathToFileURL(join(ROOT, heavy)).href), `runs/show load ${heavy}`);
+  }
+});
+
 Deno.test("perf: environment capture starts no process (no Deno.Command, no git, no python)", async () => {
   const url = (p: string) => pathToFileURL(join(ROOT, p)).href;
   const graph = await moduleGraph(["lib/run/session.ts", "lib/environment/capture.ts"]);

@@ -10,7 +10,7 @@ import { run, Sandbox, withSandbox } from "./helpers.ts";
 import { bareRemote, cloneOf, objectCount, refsOf } from "./share_helpers.ts";
 import { fakeGit } from "../testkit/fake_git.ts";
 import { type RunCommitParts, runCommitsStream } from "../lib/share/run_commit.ts";
-import { sha256Hex } from "../lib/run/history.ts";
+import { sha256Hex } from "../lib/util/sha256.ts";
 
 /**
  * Put `n` clean runs (ids `run-00000`...) on the bare repository `remote`, as run commits

@@ -15,7 +15,7 @@ import {
   refsOf,
   startDaemon,
 } from "./share_helpers.ts";
-import { sha256Hex } from "../lib/run/history.ts";
+import { sha256Hex } from "../lib/util/sha256.ts";
 
 async function stampRun(sb: Sandbox, id: string, opts: { cwd?: string } = {}) {
   const r = await sb.runprov(["stamp", "--run-id", id], opts);

@@ -8,7 +8,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
 import { Git, type GitRunner } from "../lib/git/client.ts";
 import { denoGitRunner } from "../lib/git/client.ts";
-import { readRecordFile } from "../lib/run/history.ts";
+import { readRecordFile } from "../lib/run/store.ts";
 import { fastImportPath, snapshotOf, snapshotProblem, snapshotRef } from "../lib/snapshot/build.ts";
 import { RunprovError } from "../lib/errors.ts";
 import { checkoutState, makeDirtyMatrix, worktreeTree } from "./snapshot_fixtures.ts";

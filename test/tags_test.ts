@@ -18,7 +18,8 @@ import {
   parseTagRefs,
   tagExistsError,
 } from "../lib/git/client.ts";
-import { mergeRuns, shownStatus, type StoredRecord } from "../lib/run/history.ts";
+import { type StoredRecord } from "../lib/run/store.ts";
+import { mergeRuns, shownStatus } from "../lib/run/history.ts";
 import { compareCode } from "../lib/run/verify.ts";
 import { splitPush } from "../lib/cli/args.ts";
 import type { RunRecord } from "../lib/run/record.ts";

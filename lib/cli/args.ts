@@ -27,7 +27,7 @@ interface Token {
  * kinds runprov uses (string, boolean, multiple, one-letter `short`); throws node's messages.
  *
  * @example
- * parseStrict(["--out", "-"], { out: { type: "string" } }, false).values.out; // throws: ambiguous
+ * parseStrict(["--out", "-"], { out: { type: "string" } }, false).values.out; // "-"
  */
 export function parseStrict(
   args: readonly string[],

@@ -1,6 +1,7 @@
 /** `runprov check`: apply the clean-tree policy only; exit 0, or 3 (4) when refused. */
 import { parseCommandArgs } from "../cli/args.ts";
-import { captureConfigured, POLICY_OPTIONS, resolvePolicy } from "../run/session.ts";
+import { captureConfigured } from "../run/session.ts";
+import { POLICY_OPTIONS, policyRequest, resolvePolicy } from "../run/run_options.ts";
 import { decide } from "../run/policy.ts";
 import type { Context } from "../io.ts";
 
@@ -29,9 +30,9 @@ export async function check(ctx: Context, args: string[]): Promise<number> {
     await ctx.io.stdout(CHECK_HELP);
     return 0;
   }
-  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
   const { facts, config } = await captureConfigured(ctx);
-  const policy = resolvePolicy(values, ctx.io.env, config);
+  const policy = resolvePolicy(request, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   if (decision.message) {
     if (decision.exitCode !== 0) {

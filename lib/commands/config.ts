@@ -9,15 +9,11 @@ import { writeFileAtomic } from "../run/store.ts";
 import { join } from "../util/paths.ts";
 import { clipped, RunprovError, usageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import {
-  configFor,
-  gitFor,
-  gitTimeoutMs,
-  POLICY_OPTIONS,
-  resolvePolicy,
-  untrustedConfig,
-} from "../run/session.ts";
-import { dubiousPath } from "../run/capture.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor, gitTimeoutMs } from "../run/git_for.ts";
+import { untrustedConfig } from "../run/session.ts";
+import { POLICY_OPTIONS, policyRequest, resolvePolicy } from "../run/run_options.ts";
+import { dubiousPath } from "../run/failure_reason.ts";
 import { GitError } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
@@ -91,7 +87,7 @@ export async function config(ctx: Context, args: string[]): Promise<number> {
   const effective = structuredClone(loaded.config);
   const sources: Record<string, string> = {};
   for (const k of KEYS) sources[k] = loaded.setKeys.has(k) ? "file" : "default";
-  const policy = resolvePolicy(values, ctx.io.env, loaded);
+  const policy = resolvePolicy(policyRequest(values, ctx.io.env), loaded);
   effective.policy = policy.mode;
   sources.policy = policy.modeSource;
   if (ctx.io.env.RUNPROV_GIT_TIMEOUT) {

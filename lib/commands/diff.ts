@@ -1,7 +1,8 @@
 /** `runprov diff A B`: the code difference between two runs (their snapshots), or a checkout. */
 import { parseCommandArgs } from "../cli/args.ts";
 import { Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { captureConfigured, gitFor, untrackedForPatch } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
+import { captureConfigured, untrackedForPatch } from "../run/session.ts";
 import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";

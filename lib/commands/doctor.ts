@@ -9,8 +9,9 @@
 import { delimiter, dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli/args.ts";
 import { DEFAULT_GIT_TIMEOUT_MS, Git, GitError, type GitFailure } from "../git/client.ts";
-import { dubiousPath, failureReason } from "../run/capture.ts";
-import { configFor, gitTimeoutMs } from "../run/session.ts";
+import { dubiousPath, failureReason } from "../run/failure_reason.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitTimeoutMs } from "../run/git_for.ts";
 import { type SchedulerIds, schedulerIds } from "../run/host.ts";
 import { readRecordOrFail, recordDir } from "../run/store.ts";
 import { Exit, RunprovError } from "../errors.ts";

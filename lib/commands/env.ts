@@ -1,7 +1,8 @@
 /** `runprov env`: capture the run (or read a stored record) and print its exports. */
 import { dirname, isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { planRun, RUN_OPTIONS } from "../run/session.ts";
+import { planRun } from "../run/session.ts";
+import { RUN_OPTIONS } from "../run/run_options.ts";
 import { discardRun, storeNewRun } from "../run/persist.ts";
 import { shownPath, usageError } from "../errors.ts";
 import { FORMAT_NAMES, renderExports } from "../shell/index.ts";

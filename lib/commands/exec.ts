@@ -5,7 +5,7 @@
  * recorded path is lib/run/recorded.ts, shared with `rerun`).
  */
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
-import { RUN_OPTIONS } from "../run/session.ts";
+import { RUN_OPTIONS } from "../run/run_options.ts";
 import { envVars, parseTrackers, TRACKERS } from "../exports/trackers.ts";
 import { cometRepo } from "../exports/repo_here.ts";
 import { checkVars } from "../shell/common.ts";

@@ -1,7 +1,8 @@
 /** `runprov fetch [ID...]`: get shared runs from the git remote into this clone. */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { renderError } from "../errors.ts";
-import { configFor, gitFor } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
 import { requireRepo } from "../run/lookup.ts";
 import { checkRunId } from "../run/run_id.ts";
 import { openTarget } from "../share/share.ts";

@@ -1,15 +1,11 @@
 /** `runprov push [ID|FILE...] [--all]`: share runs through the git remote. */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { renderError, usageError } from "../errors.ts";
-import { configFor, gitFor } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
 import { findRecord, requireRepo } from "../run/lookup.ts";
-import {
-  hereFacts,
-  readRecordDir,
-  readRecordFile,
-  shownStatus,
-  type StoredRecord,
-} from "../run/history.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
+import { hereFacts, readRecordDir, shownStatus } from "../run/history.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { noSuchRun, openTarget, pushRuns } from "../share/share.ts";

@@ -4,11 +4,11 @@
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import type { StoredRecord } from "../run/history.ts";
+import type { StoredRecord } from "../run/store.ts";
 import type { TagSettings } from "../tag/names.ts";
 import { codeOfRun, type RunCode } from "../snapshot/source.ts";
 import { findRecord, recordDirFor } from "../run/lookup.ts";
-import { configFor } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
 import { resolveTagSettings } from "../tag/names.ts";
 import { openTarget } from "../share/share.ts";
 import { fetchRuns } from "../share/fetch_runs.ts";

@@ -7,7 +7,7 @@ import { parseCommandArgs, str } from "../cli/args.ts";
 import { Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
 import { printable } from "../util/printable.ts";
 import { checkRunId, newRunId, runIdProblem } from "../run/run_id.ts";
-import { gitFor } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { captureGit } from "../run/capture.ts";

@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
 import { shown, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
 import { requireRepo } from "../run/lookup.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";

@@ -1,14 +1,14 @@
 /** `runprov runs` and `runprov show ID`: run history from local records and run tags. */
 import { parseCommandArgs, str } from "../cli/args.ts";
 import { shown, shownPath, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { gitFor } from "../run/git_for.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";
 import { findRecord, findRunRecord, optionalRepo, recordDirFor } from "../run/lookup.ts";
 import { snapshotProblem, snapshotRef } from "../snapshot/names.ts";
 import type { RunRecord } from "../run/record.ts";
 import { formatRuns, hereFacts, shownStatus } from "../run/history.ts";
 import { collectRuns } from "../run/listing.ts";
-import { matchesFilter, parseStatuses, parseWhen } from "../run/filter.ts";
+import { matchesFilter, parseLimit, parseStatuses, parseWhen } from "../run/filter.ts";
 import { parseTrailers, readNamespaces, shownTag, tagName, tagRef } from "../tag/names.ts";
 import { runIdProblem } from "../run/run_id.ts";
 import { jsonPrintable, printable } from "../util/printable.ts";
@@ -86,14 +86,7 @@ export async function runs(ctx: Context, args: string[]): Promise<number> {
     await ctx.io.stdout(RUNS_HELP);
     return 0;
   }
-  let limit = Infinity;
-  const rawLimit = str(values.limit);
-  if (rawLimit !== undefined) {
-    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
-      throw usageError(`runs: --limit needs a positive number, not ${shown(rawLimit)}`);
-    }
-    limit = Number(rawLimit);
-  }
+  const limit = parseLimit(str(values.limit));
   const remote = str(values.remote);
   if (remote !== undefined) {
     // The remote side (and its modules) loads only when asked for.

@@ -5,11 +5,12 @@
  * `runs` goes on to runs.ts.
  */
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { shown, usageError } from "../errors.ts";
-import { gitFor } from "../run/session.ts";
+import { usageError } from "../errors.ts";
+import { gitFor } from "../run/git_for.ts";
 import { checkRemoteName } from "../share/settings.ts";
 import { remoteRuns } from "../share/list.ts";
 import type { Context } from "../io.ts";
+import { parseLimit } from "../run/filter.ts";
 
 /** Run `runs`: `runs --remote R` here, everything else in runs.ts. */
 export async function runsOrRemote(ctx: Context, args: string[]): Promise<number> {
@@ -25,14 +26,7 @@ export async function runsOrRemote(ctx: Context, args: string[]): Promise<number
     before: { type: "string" },
   });
   refuseFiltersWithRemote(values);
-  let limit = Infinity;
-  const rawLimit = str(values.limit);
-  if (rawLimit !== undefined) {
-    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) {
-      throw usageError(`runs: --limit needs a positive number, not ${shown(rawLimit)}`);
-    }
-    limit = Number(rawLimit);
-  }
+  const limit = parseLimit(str(values.limit));
   return await listRemoteRuns(ctx, str(values.remote)!, limit, values.json === true);
 }
 

@@ -1,6 +1,7 @@
 /** `runprov stamp`: capture, write the run record, print it (JSON) on stdout. */
 import { parseCommandArgs, str } from "../cli/args.ts";
-import { captureRun, RUN_OPTIONS } from "../run/session.ts";
+import { captureRun } from "../run/session.ts";
+import { RUN_OPTIONS } from "../run/run_options.ts";
 import { serializeRecord } from "../run/record.ts";
 import type { Context } from "../io.ts";
 

@@ -2,7 +2,9 @@
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs, splitPush, str } from "../cli/args.ts";
 import { clipped, Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
-import { configFor, gitFor, resolvePolicy } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
+import { policyRequest, resolvePolicy } from "../run/run_options.ts";
 import { dirtyList } from "../run/policy.ts";
 import {
   checkTagRunId,
@@ -15,7 +17,7 @@ import { subjectFromRecord, tagOutcome, tagRun } from "../tag/tag_run.ts";
 import { describeSkippingRunTags } from "../tag/describe.ts";
 import { findRunRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { snapshotOf, snapshotProblem } from "../snapshot/build.ts";
-import { readRecordFile, type StoredRecord } from "../run/history.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import type { Git, RepoInfo } from "../git/client.ts";
 import type { Context } from "../io.ts";
 
@@ -71,13 +73,13 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
   const id = str(values.run);
   if (id === undefined) throw usageError("tag: --run ID is required", "see 'runprov tag --help'");
   checkTagRunId(id, resolveTagSettings());
-  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
+  const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
   const git = gitFor(ctx);
   const info = await requireRepo(git, "runprov tag");
   const loaded = await configFor(ctx, info.root);
   const settings = resolveTagSettings(loaded.config);
   checkTagRunId(id, settings);
-  const policy = resolvePolicy(values, ctx.io.env, loaded);
+  const policy = resolvePolicy(request, loaded);
 
   const found = await findSubject(ctx, git, info, id, values, settings);
   const s = found.subject;

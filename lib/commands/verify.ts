@@ -2,10 +2,13 @@
 import { isAbsolute, resolve } from "../util/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { configFor, gitFor, ignorePredicate, untrackedForPatch } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
+import { gitFor } from "../run/git_for.ts";
+import { ignorePredicate, untrackedForPatch } from "../run/session.ts";
 import { captureGit, type GitFacts } from "../run/capture.ts";
 import { findRunRecord, requireRepo } from "../run/lookup.ts";
-import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import {
   parseTrailers,
   readNamespaces,

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from "../util/paths.ts";
 import schemaJson from "../../runprov.schema.json" with { type: "json" };
 import { osReason, shown, shownPath, usageError } from "../errors.ts";
 import { globProblem } from "./glob.ts";
-import { JSON_MAX_DEPTH, jsonDepthOffset } from "../util/jsonpos.ts";
+import { JSON_MAX_DEPTH, jsonDepthOffset, lineColumn } from "../util/jsonpos.ts";
 import type { EnvironmentSettings } from "../environment/facts.ts";
 
 type JsoncParser = typeof import("jsonc-parser");
@@ -101,19 +101,6 @@ const EXPECTED_BY_PATTERN: Record<string, string> = {
   "environment.vars[]": "a glob of variable names: letters, digits, '_', '-' and the glob " +
     'characters * ? [ ] ! ^ (e.g. "NCCL_*")',
 };
-
-/** 1-based line and column of `offset` in `text`. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === "\n") {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, column: offset - start + 1 };
-}
 
 const SYNTAX: Record<string, string> = {
   InvalidSymbol: "unexpected character",

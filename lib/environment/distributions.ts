@@ -5,6 +5,7 @@
  * sources from `direct_url.json` (PEP 610) and legacy `*.egg-link` files; and the digest that
  * makes two environments comparable in one field.
  */
+import { sha256OfChunks } from "../util/sha256.ts";
 import type { InvalidEntry, PackageFact, PackagesFacts, SiteFacts } from "./facts.ts";
 import { type Entry, isMissing, type Reader, why } from "./reader.ts";
 import { clipped } from "../errors.ts";
@@ -136,8 +137,7 @@ export function editableHints(names: readonly string[]): Set<string> {
 export async function packagesDigest(list: readonly PackageFact[]): Promise<string> {
   const lines = list.map((p) => `${p.name}==${p.version}\n`).sort();
   const bytes = new TextEncoder().encode(lines.join(""));
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256OfChunks([bytes], bytes.length);
 }
 
 const MAX_INVALID = 50;

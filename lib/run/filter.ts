@@ -2,7 +2,7 @@
  * Selecting runs by status and date, for `runs --status/--since/--before` and `prune`:
  * parsing the option values and the predicate. Pure.
  */
-import { clipped, usageError } from "../errors.ts";
+import { clipped, shown, usageError } from "../errors.ts";
 import type { RunEntry, ShownStatus } from "./history.ts";
 
 /** Every status `runs` shows, as `--status` accepts them. */
@@ -88,4 +88,13 @@ export function matchesFilter(entry: RunEntry, f: RunFilter): boolean {
   if (f.since !== null && !(t >= f.since)) return false;
   if (f.before !== null && !(t < f.before)) return false;
   return true;
+}
+
+/** `runs --limit N`: a positive count, or no limit (Infinity) when not given. */
+export function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return Infinity;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw usageError(`runs: --limit needs a positive number, not ${shown(raw)}`);
+  }
+  return Number(raw);
 }

@@ -3,50 +3,13 @@
  * records with run tags. Reading files is here; the merge and status rules are pure.
  */
 import { join } from "../util/paths.ts";
-import { sha256Hex as digestHex } from "../util/sha256.ts";
-import { parseRecord, type RunRecord } from "./record.ts";
+import type { RunRecord } from "./record.ts";
+import { readRecordFile, type StoredRecord } from "./store.ts";
 import { printable } from "../util/printable.ts";
-import { osReason, shownPath, usageError } from "../errors.ts";
 import type { TagRef } from "../git/client.ts";
 import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
 import { probeProcess, type ProcessProbe, sameProcess } from "./liveness.ts";
 import { isObjectId, snapshotProblem, snapshotRef } from "../snapshot/names.ts";
-
-/** A record read from the record directory. */
-export interface StoredRecord {
-  path: string;
-  record: RunRecord;
-  /** sha256 of the file's bytes. */
-  sha256: string;
-}
-
-/** sha256 (hex) of bytes or text. */
-export function sha256Hex(data: Uint8Array | string): string {
-  // Not node:crypto: loading it costs every command that reads a record about 75 ms.
-  return digestHex(data);
-}
-
-/**
- * Read one record file; null when it does not exist. A file that exists but is not a
- * record, or cannot be read (a directory, no permission, a name too long), is a usage error
- * naming it.
- */
-export async function readRecordFile(path: string): Promise<StoredRecord | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return null;
-    }
-    throw usageError(
-      `cannot read the run record ${shownPath(path)}: ${osReason(err)}`,
-      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
-    );
-  }
-  const record = parseRecord(new TextDecoder().decode(bytes), path);
-  return { path, record, sha256: sha256Hex(bytes) };
-}
 
 /**
  * Every record in `dir`. Temp files (`.<name>.tmp-*`), other dot files, non-JSON files

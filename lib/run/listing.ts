@@ -4,7 +4,7 @@
  * one `for-each-ref` call.
  */
 import type { Git, RepoInfo } from "../git/client.ts";
-import { gitFor } from "./session.ts";
+import { gitFor } from "./git_for.ts";
 import { optionalRepo, recordDirFor } from "./lookup.ts";
 import { hereFacts, mergeRuns, readRecordDir, type RunEntry } from "./history.ts";
 import { tagSettingsFor } from "../tag/tag_run.ts";

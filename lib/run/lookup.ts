@@ -4,9 +4,9 @@
  */
 import { Git, GitError, type RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import { failureReason } from "./capture.ts";
+import { failureReason } from "./failure_reason.ts";
 import { recordDir, recordPath } from "./store.ts";
-import { readRecordFile, type StoredRecord } from "./history.ts";
+import { readRecordFile, type StoredRecord } from "./store.ts";
 import type { TagSettings } from "../tag/names.ts";
 
 /**

@@ -7,7 +7,8 @@
  * `running` by a killed supervisor is never reused: the variables were inherited by a later
  * job (SLURM's `--export=ALL`), which records its own run.
  */
-import { parseRecord, type RunRecord } from "./record.ts";
+import type { RunRecord } from "./record.ts";
+import { readRecordFile } from "./store.ts";
 import { currentVantage, supervisorLiveness, type Vantage } from "./liveness.ts";
 
 /** What the inherited RUNPROV_RUN_ID / RUNPROV_FILE say about the enclosing run. */
@@ -27,17 +28,13 @@ export async function inheritedRun(
   const id = env.RUNPROV_RUN_ID;
   const path = env.RUNPROV_FILE;
   if (!id || !path) return { state: "none" };
-  let text: string;
+  let record: RunRecord;
   try {
     // Only a regular file: reading a FIFO planted at RUNPROV_FILE would block.
     if (!(await Deno.stat(path)).isFile) return { state: "none" };
-    text = await Deno.readTextFile(path);
-  } catch {
-    return { state: "none" };
-  }
-  let record: RunRecord;
-  try {
-    record = parseRecord(text, path);
+    const stored = await readRecordFile(path);
+    if (stored === null) return { state: "none" };
+    record = stored.record;
   } catch {
     return { state: "none" };
   }

@@ -5,6 +5,7 @@
  * (what the file keeps, for its hash) is ever held in memory. The temp file is put in place
  * together with the run's record (lib/run/persist.ts).
  */
+import { sha256OfChunks } from "../util/sha256.ts";
 import type { Git } from "../git/client.ts";
 import { writeTemp } from "./store.ts";
 
@@ -93,7 +94,7 @@ export async function stagePatch(
       else await git.untrackedPatch(untracked.top, untracked.paths, sink);
     }
   });
-  const patch: PatchFact = { path, sha256: await sha256Of(kept, bytes), bytes, truncated };
+  const patch: PatchFact = { path, sha256: await sha256OfChunks(kept, bytes), bytes, truncated };
   if (untracked && untracked.paths.length > 0) patch.untracked = true;
   return { patch, temp };
 }
@@ -124,18 +125,6 @@ export async function currentPatch(
     off += c.length;
   }
   return out;
-}
-
-/** sha256 (hex) of the concatenated chunks. */
-export async function sha256Of(chunks: readonly Uint8Array[], total: number): Promise<string> {
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

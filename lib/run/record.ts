@@ -1,11 +1,15 @@
 /** The run record (schema `runprov.run/1`): building it and reading one back. Pure. */
+import { DEFAULT_RECORD_DIR } from "./layout.ts";
 import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
 import { osReason, RunprovError, shown, shownPath, usageError } from "../errors.ts";
-import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset } from "../util/jsonpos.ts";
+import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset, lineColumn } from "../util/jsonpos.ts";
 import type { EnvironmentFacts } from "../environment/facts.ts";
 import { Exit } from "../errors.ts";
+
+const NOT_A_RECORD_HINT =
+  `pass a file written by 'runprov stamp' or 'runprov env' (${DEFAULT_RECORD_DIR}/<id>.json)`;
 
 export const SCHEMA = "runprov.run/1";
 
@@ -110,9 +114,7 @@ export function jsonSyntaxProblem(text: string): string {
 
 /** `line L, column C` of an offset. */
 function position(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+  const { line, column } = lineColumn(text, offset);
   return `line ${line}, column ${column}`;
 }
 
@@ -127,7 +129,7 @@ export function parseRecord(text: string, source: string): RunRecord {
     throw usageError(
       `${shownPath(source)} is not a runprov record: nested deeper than ${JSON_MAX_DEPTH} ` +
         `levels at ${position(text, deep)}`,
-      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      NOT_A_RECORD_HINT,
     );
   }
   try {
@@ -135,14 +137,14 @@ export function parseRecord(text: string, source: string): RunRecord {
   } catch {
     throw usageError(
       `${shownPath(source)} is not a runprov record: ${jsonSyntaxProblem(text)}`,
-      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      NOT_A_RECORD_HINT,
     );
   }
   const problem = recordProblem(data);
   if (problem) {
     throw usageError(
       `${shownPath(source)} is not a runprov record: ${problem}`,
-      "pass a file written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      NOT_A_RECORD_HINT,
     );
   }
   return data as RunRecord;

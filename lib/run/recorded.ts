@@ -6,7 +6,8 @@
  */
 import { str } from "../cli/args.ts";
 import type { ParsedArgs } from "../cli/args.ts";
-import { gitFor, planRun } from "./session.ts";
+import { gitFor } from "./git_for.ts";
+import { planRun } from "./session.ts";
 import { discardRun, storeNewRun, updateOwnRecord } from "./persist.ts";
 import { envVars, parseTrackers } from "../exports/trackers.ts";
 import { cometRepo } from "../exports/repo_here.ts";

@@ -2,25 +2,16 @@
  * The capture flow shared by `stamp`, `env`, `check` and `exec`: resolve the run options,
  * ask git once, apply the policy, build the record and store it (lib/run/persist.ts).
  */
-import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
+import { defaultRecordPath, ensureParent } from "./record_dir.ts";
+import { type PolicyRequest, policyRequest, resolvePolicy } from "./run_options.ts";
+import type { Git } from "../git/client.ts";
+import { gitFor } from "./git_for.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
-import { decide, type Decision, POLICY_MODES, type PolicyMode } from "./policy.ts";
-import {
-  buildRecord,
-  type CommandFacts,
-  recordWriteError,
-  type RunRecord,
-  type RunStatus,
-} from "./record.ts";
+import { decide, type Decision } from "./policy.ts";
+import { buildRecord, type CommandFacts, type RunRecord, type RunStatus } from "./record.ts";
 import { hostFacts } from "./host.ts";
 import { checkRunId, newRunId } from "./run_id.ts";
-import {
-  ensureRunprovDir,
-  readRecordOrFail,
-  recordDir,
-  recordPath,
-  writeFileAtomic,
-} from "./store.ts";
+import { readRecordOrFail, recordDir } from "./store.ts";
 import {
   type Captured,
   discardRun,
@@ -28,131 +19,22 @@ import {
   ensureVacant,
   storeNewRun,
 } from "./persist.ts";
-import { RunprovError, shown, usageError } from "../errors.ts";
+import { RunprovError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
-import type { OptionSpec, ParsedArgs } from "../cli/args.ts";
+import type { ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
 import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
-import {
-  type Config,
-  CONFIG_FILE,
-  defaultConfig,
-  loadConfig,
-  type LoadedConfig,
-} from "../config/config.ts";
+import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../config/config.ts";
+import { configFor } from "../config/for_command.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
 import type { Location } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
-/** Options of every capturing command (`stamp`, `env`, `exec`). */
-export const RUN_OPTIONS: OptionSpec = {
-  "run-id": { type: "string" },
-  name: { type: "string" },
-  policy: { type: "string" },
-  strict: { type: "boolean" },
-  "allow-dirty": { type: "string" },
-};
-
-/** Options of the policy only (`check`). */
-export const POLICY_OPTIONS: OptionSpec = {
-  policy: { type: "string" },
-  strict: { type: "boolean" },
-  "allow-dirty": { type: "string" },
-};
-
-/** The resolved policy settings and where each came from. */
-export interface PolicySettings {
-  mode: PolicyMode;
-  modeSource: "flag" | "env" | "file" | "default";
-  allowDirty?: string;
-}
-
-/**
- * Policy mode: `--policy`/`--strict`, then `RUNPROV_POLICY`, then config `policy` (when
- * `config` is given), then `warn`.
- */
-export function resolvePolicy(
-  values: ParsedArgs["values"],
-  env: Record<string, string>,
-  config?: LoadedConfig,
-): PolicySettings {
-  const flag = str(values.policy);
-  if (values.strict && flag !== undefined && flag !== "strict") {
-    throw usageError(`--strict conflicts with --policy ${shown(flag)}`, "give one of them");
-  }
-  let mode: PolicyMode = "warn";
-  let modeSource: PolicySettings["modeSource"] = "default";
-  if (values.strict) {
-    mode = "strict";
-    modeSource = "flag";
-  } else if (flag !== undefined) {
-    mode = checkMode(flag, "--policy");
-    modeSource = "flag";
-  } else if (env.RUNPROV_POLICY) {
-    mode = checkMode(env.RUNPROV_POLICY, "RUNPROV_POLICY");
-    modeSource = "env";
-  } else if (config?.setKeys.has("policy")) {
-    mode = config.config.policy;
-    modeSource = "file";
-  }
-  let allowDirty = str(values["allow-dirty"]);
-  if (allowDirty !== undefined && allowDirty.trim() === "") {
-    throw usageError(
-      "--allow-dirty needs a reason",
-      "say why this dirty run is acceptable, e.g. --allow-dirty 'debugging a NaN'",
-    );
-  }
-  if (allowDirty === undefined && env.RUNPROV_ALLOW_DIRTY?.trim()) {
-    allowDirty = env.RUNPROV_ALLOW_DIRTY;
-  }
-  return { mode, modeSource, allowDirty };
-}
-
-function checkMode(value: string, source: string): PolicyMode {
-  if ((POLICY_MODES as readonly string[]).includes(value)) return value as PolicyMode;
-  throw usageError(
-    `invalid policy ${shown(value)} (${source})`,
-    `use one of: ${POLICY_MODES.join(", ")}`,
-  );
-}
-
-/** Git time limit from `RUNPROV_GIT_TIMEOUT` (seconds, may be fractional); default 60 s. */
-export function gitTimeoutMs(env: Record<string, string>): number {
-  const raw = env.RUNPROV_GIT_TIMEOUT;
-  if (raw === undefined || raw === "") return DEFAULT_GIT_TIMEOUT_MS;
-  // Decimal seconds only: Number() would also take "0x10", "0b1" and "1e3".
-  const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
-    throw usageError(
-      `invalid RUNPROV_GIT_TIMEOUT ${shown(raw)}`,
-      "give seconds between 0 and 86400, e.g. RUNPROV_GIT_TIMEOUT=30",
-    );
-  }
-  return Math.round(n * 1000);
-}
-
-/** A git client for the context's directory, warning once about ignored GIT_* variables. */
-export function gitFor(ctx: Context): Git {
-  const inherited = inheritedGitVars(ctx.io.env);
-  if (inherited.length > 0) {
-    ctx.warn(
-      `warning: ignoring inherited ${inherited.join(", ")}: runprov records the repository ` +
-        `at ${ctx.global.dir}, not the one these variables point at`,
-    );
-  }
-  return new Git({ cwd: ctx.global.dir, env: ctx.io.env, timeoutMs: gitTimeoutMs(ctx.io.env) });
-}
-
 /** Capture git facts for the context's directory (with its configuration applied). */
 export async function captureFacts(ctx: Context): Promise<GitFacts> {
   return (await captureConfigured(ctx)).facts;
-}
-
-/** Load the configuration for a repository top (or none): `--config`, `RUNPROV_CONFIG`, top. */
-export function configFor(ctx: Context, root: string | null): Promise<LoadedConfig> {
-  return loadConfig({ flag: ctx.global.config, env: ctx.io.env, cwd: ctx.io.cwd, root });
 }
 
 /** A capture together with the configuration it used and the git client that made it. */
@@ -427,12 +309,12 @@ export async function planRun(
 ): Promise<Captured> {
   const givenId = str(values["run-id"]);
   const runId = givenId !== undefined ? checkRunId(givenId) : newRunId();
-  resolvePolicy(values, ctx.io.env); // bad flags fail before git runs
-  if (init.from !== undefined) return await planFromRecord(ctx, values, out, runId, init);
+  const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
+  if (init.from !== undefined) return await planFromRecord(ctx, values, request, out, runId, init);
   const { facts, config, git, environment } = await captureConfigured(ctx, {
     command: init.command?.argv,
   });
-  const policy = resolvePolicy(values, ctx.io.env, config);
+  const policy = resolvePolicy(request, config);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
   const untrusted = facts.reason_code === "dubious-ownership";
@@ -507,6 +389,7 @@ function assemble(
 async function planFromRecord(
   ctx: Context,
   values: ParsedArgs["values"],
+  request: PolicyRequest,
   out: string | null | undefined,
   runId: string,
   init: RunInit,
@@ -514,7 +397,7 @@ async function planFromRecord(
   const from = isAbsolute(init.from!) ? init.from! : resolve(ctx.io.cwd, init.from!);
   const source = await readRecordOrFail(from);
   const config = await configFor(ctx, null);
-  const policy = resolvePolicy(values, ctx.io.env, config);
+  const policy = resolvePolicy(request, config);
   const facts: GitFacts = structuredClone(source.git);
   const decision = decide(policy.mode, facts, policy.allowDirty);
   enforce(ctx, decision);
@@ -557,69 +440,5 @@ async function patchOrWarn(
   } catch (err) {
     ctx.warn(`warning: could not store the patch of this dirty run: ${(err as Error).message}`);
     return null;
-  }
-}
-
-/**
- * The default path of run `runId`'s record under the repository (or directory) `base`, the
- * record directory created (with `.runprov/.gitignore`, or its own `.gitignore` elsewhere
- * in the tree, so records never dirty it). `untrusted`: a repository git does not trust,
- * whose record directory must hold no symbolic link.
- */
-export async function defaultRecordPath(
-  base: string,
-  configured: string,
-  runId: string,
-  untrusted = false,
-): Promise<string> {
-  const dir = recordDir(base, configured);
-  if (untrusted) await refuseLinksInside(base, dir);
-  try {
-    const rel = relative(base, dir);
-    if (rel === ".runprov" || rel.startsWith(".runprov/")) await ensureRunprovDir(base);
-    await Deno.mkdir(dir, { recursive: true });
-    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(".runprov")) {
-      // A record directory elsewhere in the tree ignores itself, so records never dirty it.
-      const ignoreFile = join(dir, ".gitignore");
-      if (!(await Deno.lstat(ignoreFile).then(() => true, () => false))) {
-        await writeFileAtomic(ignoreFile, "*\n");
-      }
-    }
-  } catch (err) {
-    throw recordWriteError(dir, err);
-  }
-  return recordPath(dir, runId);
-}
-
-/**
- * In a repository git does not trust, the record directory's parts inside it must be real
- * directories: a symbolic link there (`.runprov -> /elsewhere`) would let the repository's
- * owner choose where runprov writes. Throws a usage error naming the link.
- */
-async function refuseLinksInside(base: string, dir: string): Promise<void> {
-  const rel = relative(base, dir);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return;
-  let at = base;
-  for (const part of rel.split("/")) {
-    at = join(at, part);
-    const st = await Deno.lstat(at).catch(() => null);
-    if (st === null) return;
-    if (st.isSymlink) {
-      throw usageError(
-        `refusing to write the record through the symbolic link ${at}: git does not trust ` +
-          "this repository (dubious ownership), so it may not choose where runprov writes",
-        "write the record elsewhere with --out FILE, or trust the repository " +
-          "(git config --global --add safe.directory PATH) if it is yours to trust",
-      );
-    }
-  }
-}
-
-/** Create the directory an `--out FILE` goes into (`--out "$HOME/runs/$SLURM_JOB_ID.json"`). */
-async function ensureParent(path: string): Promise<void> {
-  try {
-    await Deno.mkdir(dirname(path), { recursive: true });
-  } catch (err) {
-    throw recordWriteError(path, err);
   }
 }

@@ -1,10 +1,12 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
+import { sha256Hex } from "../util/sha256.ts";
+import { DEFAULT_RECORD_DIR, RECORD_FILE_HINT, RUNPROV_DIR } from "./layout.ts";
 import { dirname, join } from "../util/paths.ts";
 import { parseRecord, type RunRecord } from "./record.ts";
 import { osReason, shownPath, usageError } from "../errors.ts";
 
 /** The record directory of a repository (or of the working directory without one). */
-export function recordDir(base: string, dir = ".runprov/runs"): string {
+export function recordDir(base: string, dir = DEFAULT_RECORD_DIR): string {
   return dir.startsWith("/") ? dir : join(base, dir);
 }
 
@@ -18,8 +20,13 @@ export function recordPath(dir: string, runId: string): string {
  * unless it is there already.
  */
 export async function ensureRunprovDir(base: string): Promise<void> {
-  const dir = join(base, ".runprov");
+  const dir = join(base, RUNPROV_DIR);
   await Deno.mkdir(dir, { recursive: true });
+  await ensureIgnoresItself(dir);
+}
+
+/** Give an existing directory a `.gitignore` of `*` (so git never sees it), unless it has one. */
+export async function ensureIgnoresItself(dir: string): Promise<void> {
   const ignore = join(dir, ".gitignore");
   try {
     await Deno.lstat(ignore);
@@ -219,20 +226,47 @@ export async function occupant(path: string): Promise<Occupant | null> {
   }
 }
 
+/** A record read from the record directory. */
+export interface StoredRecord {
+  path: string;
+  record: RunRecord;
+  /** sha256 of the file's bytes. */
+  sha256: string;
+}
+
+/**
+ * Read one record file; null when it does not exist. A file that exists but is not a
+ * record, or cannot be read (a directory, no permission, a name too long), is a usage error
+ * naming it.
+ */
+export async function readRecordFile(path: string): Promise<StoredRecord | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw usageError(
+      `cannot read the run record ${shownPath(path)}: ${osReason(err)}`,
+      RECORD_FILE_HINT,
+    );
+  }
+  const record = parseRecord(new TextDecoder().decode(bytes), path);
+  return { path, record, sha256: sha256Hex(bytes) };
+}
+
 /**
  * Read the record a user named (`--from FILE`): a missing or unreadable file, or one that
  * is not a runprov record, is a usage error (exit 2) saying so.
  */
 export async function readRecordOrFail(path: string): Promise<RunRecord> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : osReason(err);
+  const stored = await readRecordFile(path);
+  if (stored === null) {
     throw usageError(
-      `cannot read the run record ${shownPath(path)}: ${why}`,
-      "pass a record written by 'runprov stamp' or 'runprov env' (.runprov/runs/<id>.json)",
+      `cannot read the run record ${shownPath(path)}: no such file`,
+      RECORD_FILE_HINT,
     );
   }
-  return parseRecord(text, path);
+  return stored.record;
 }

@@ -6,11 +6,11 @@
  * foreign commits are refused (exit 5) and leave nothing behind. Nothing here prints.
  */
 import { Exit, RunprovError, usageError } from "../errors.ts";
-import { sha256Hex } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { SNAPSHOT_PREFIX, snapshotRef } from "../snapshot/build.ts";
 import { patchPathFor } from "../run/patch.ts";
 import { createFromTemp, PathTaken, recordPath, writeTemp } from "../run/store.ts";
-import { defaultRecordPath } from "../run/session.ts";
+import { defaultRecordPath } from "../run/record_dir.ts";
 import { fetchRefspecs, runRef } from "./refs.ts";
 import { remoteError, remoteRuns } from "./list.ts";
 import {

@@ -9,7 +9,8 @@
 import { type Git, GitError, type PushResult, remoteSaid } from "../git/client.ts";
 import type { RepoInfo } from "../git/client.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
-import { readRecordFile, sha256Hex, type StoredRecord } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { readRecordFile, type StoredRecord } from "../run/store.ts";
 import {
   missingCommit,
   readPatch,

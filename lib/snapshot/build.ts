@@ -9,9 +9,10 @@
 import { Git, GitError, type TreeEntry } from "../git/client.ts";
 import { Exit, RunprovError } from "../errors.ts";
 import type { RunRecord } from "../run/record.ts";
-import type { StoredRecord } from "../run/history.ts";
-import { patchPathFor, sha256Of } from "../run/patch.ts";
-import { failureReason } from "../run/capture.ts";
+import type { StoredRecord } from "../run/store.ts";
+import { patchPathFor } from "../run/patch.ts";
+import { sha256OfChunks } from "../util/sha256.ts";
+import { failureReason } from "../run/failure_reason.ts";
 import { parseTrailers } from "../tag/names.ts";
 import { join } from "../util/paths.ts";
 import { isObjectId, snapshotProblem, snapshotRef } from "./names.ts";
@@ -340,7 +341,7 @@ export async function readPatch(stored: StoredRecord): Promise<Uint8Array> {
       "the patch is stored next to the record; copy it back from where the run was made",
     );
   }
-  const sha = await sha256Of([bytes], bytes.length);
+  const sha = await sha256OfChunks([bytes], bytes.length);
   if (sha !== p.sha256 || bytes.length !== p.bytes) {
     throw new RunprovError(
       `run ${id}'s patch ${found} is not the one the run recorded ` +

@@ -6,7 +6,7 @@
 import { Git, GitError, type RepoInfo } from "../git/client.ts";
 import { Exit, osReason, RunprovError, shownPath, usageError } from "../errors.ts";
 import { mainWorktreeTop } from "../run/lookup.ts";
-import { failureReason } from "../run/capture.ts";
+import { failureReason } from "../run/failure_reason.ts";
 import { dirname, join } from "../util/paths.ts";
 
 /** The default directory for run `id`'s code: `<repo>-run-<id>` next to the repository. */

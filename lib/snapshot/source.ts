@@ -5,7 +5,7 @@
  */
 import type { Git, RepoInfo } from "../git/client.ts";
 import { Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
-import type { StoredRecord } from "../run/history.ts";
+import type { StoredRecord } from "../run/store.ts";
 import { findRunRecord, recordDirFor } from "../run/lookup.ts";
 import {
   parseTrailers,

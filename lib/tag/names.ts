@@ -2,6 +2,7 @@
  * Run tags, the pure part: settings, git's ref-name rules, the tag message and its
  * trailers. No git, no files.
  */
+import { DEFAULT_RECORD_DIR } from "../run/layout.ts";
 import { clipped, shown, usageError } from "../errors.ts";
 import { runIdProblem } from "../run/run_id.ts";
 
@@ -41,7 +42,7 @@ export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = {
   push: false,
   sign: false,
   refs: "tags",
-  recordDir: ".runprov/runs",
+  recordDir: DEFAULT_RECORD_DIR,
 };
 
 /** The config file's shape for these settings (all optional). */

@@ -15,11 +15,11 @@ import {
   type TagSubject,
 } from "./names.ts";
 import { tagMessage, tagName } from "./names.ts";
-import { sha256Hex } from "../run/history.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { redactPageUrl, redactText, urlSecrets } from "../git/redact_url.ts";
-import { failureReason } from "../run/capture.ts";
+import { failureReason } from "../run/failure_reason.ts";
 import type { Context } from "../io.ts";
-import { configFor } from "../run/session.ts";
+import { configFor } from "../config/for_command.ts";
 
 /**
  * The tag settings of a command invocation: `runprov.jsonc` keys `dir` and `tag` (found at

@@ -2,7 +2,8 @@
  * SHA-256 (FIPS 180-4) in plain TypeScript, synchronous. `node:crypto` would do it, but
  * loading it starts Deno's Node compatibility layer, about 75 ms of every command that
  * hashes a record (runs, show, verify, tag, push, fetch); Web Crypto is asynchronous only.
- * Records are kilobytes: this costs microseconds for them.
+ * Records are kilobytes: this costs microseconds for them. Patches (up to megabytes) are
+ * hashed with Web Crypto ({@link sha256OfChunks}), which is fast and loads nothing.
  */
 
 const K = new Uint32Array([
@@ -150,6 +151,23 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
  */
 export function sha256Hex(data: Uint8Array | string): string {
   const digest = sha256(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  let out = "";
+  for (const b of digest) out += HEX[b];
+  return out;
+}
+
+/** sha256 (hex) of the concatenated chunks (`total` bytes in all), with Web Crypto. */
+export async function sha256OfChunks(
+  chunks: readonly Uint8Array[],
+  total: number,
+): Promise<string> {
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   let out = "";
   for (const b of digest) out += HEX[b];
   return out;
