@@ -447,6 +447,40 @@ export function filterOverrides(cfg: RepoConfig): [string, string][] {
   return out;
 }
 
+/**
+ * Whether `git <args>` may run the repository's clean or smudge filter programs: it reads
+ * or writes working-tree files (status, diff-index without --cached, add, checkout,
+ * worktree add, submodule update, read-tree -u...).
+ */
+export function mayRunFilters(args: readonly string[]): boolean {
+  switch (args[0]) {
+    case "status":
+    case "add":
+    case "checkout":
+    case "submodule":
+    case "diff-files":
+    case "stash":
+    case "reset":
+    case "restore":
+    case "switch":
+    case "merge":
+    case "rm":
+    case "mv":
+    case "commit":
+      return true;
+    case "diff-index":
+      return !args.includes("--cached");
+    case "read-tree":
+      return args.includes("-u");
+    case "worktree":
+      return args[1] === "add";
+    case "apply":
+      return !args.includes("--cached") && !args.includes("--numstat");
+    default:
+      return false;
+  }
+}
+
 /** Options for a {@link Git} client. */
 export interface GitOptions {
   /** Directory git runs in (runprov's `-C`). */
@@ -477,11 +511,10 @@ export class Git {
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
   /**
-   * Config overrides for every later call of this client (command-line scope): set by
-   * {@link Git.config} to {@link filterOverrides}, so no later scan runs a filter program.
+   * The repository's config, asked once per client; its {@link filterOverrides} apply to
+   * every call that {@link mayRunFilters}, whatever the order of the client's calls.
    */
-  configOverrides: readonly [string, string][] = [];
-  #config: Promise<RepoConfig> | null = null;
+  #config: Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> | null = null;
 
   constructor(opts: GitOptions) {
     this.cwd = opts.cwd;
@@ -513,11 +546,12 @@ export class Git {
       timeoutMs?: number;
     } = {},
   ): Promise<GitResult> {
+    // A command that may run the repository's filter programs waits for the overrides that
+    // switch them off (one `git config` per client, asked before the first such command).
+    const filters = mayRunFilters(args) ? (await this.#repoConfig()).overrides : [];
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
-    const overrides = opts.config
-      ? [...this.configOverrides, ...opts.config]
-      : this.configOverrides;
+    const overrides = opts.config ? [...filters, ...opts.config] : filters;
     let env = overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env;
     if (opts.env) env = { ...env, ...opts.env };
     const res = await this.#runner(argv, {
@@ -607,7 +641,6 @@ export class Git {
    * `config` are overrides for this call (e.g. {@link filterOverrides}).
    */
   async status(untracked: "normal" | "no" = "normal"): Promise<StatusReport> {
-    await this.config(); // the repository's filter programs are off before the tree is read
     const res = await this.run([
       "status",
       "--porcelain=v2",
@@ -624,7 +657,11 @@ export class Git {
    * `git config -z --get-regexp` call.
    */
   async config(): Promise<RepoConfig> {
-    // Asked once per client: the scan and the patch wait for it (see filterOverrides).
+    return (await this.#repoConfig()).cfg;
+  }
+
+  /** The config and its filter overrides, asked once per client (see {@link Git.run}). */
+  #repoConfig(): Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> {
     this.#config ??= this.run([
       "config",
       "-z",
@@ -633,10 +670,9 @@ export class Git {
     ], { ok: [0, 1] }).then((res) => {
       // Exit 1 means no key matched: a repository without remotes.
       const cfg = parseConfigZ(text(res.stdout));
-      this.configOverrides = filterOverrides(cfg);
-      return cfg;
+      return { cfg, overrides: filterOverrides(cfg) };
     });
-    return await this.#config;
+    return this.#config;
   }
 
   /**
@@ -706,9 +742,8 @@ export class Git {
    * `git diff`, never refreshes or writes the index (no `.git/index.lock`). Submodules
    * appear as `Subproject commit` lines when at another commit; their own edits are left out.
    * Not limited by pathspecs: git 2.39 takes seconds of CPU to match even one pathspec
-   * against a 100,000-file index, far more than the stat pass it would save. Call
-   * {@link Git.config} on this client first (a capture and {@link Git.trackedDiff} do), so
-   * the repository's filter programs are off while the worktree is read.
+   * against a 100,000-file index, far more than the stat pass it would save. The
+   * repository's filter programs are off while the worktree is read (see {@link Git.run}).
    */
   async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
     const res = await this.run([
@@ -962,7 +997,6 @@ export class Git {
    * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
    */
   async trackedDiff(sha = "HEAD"): Promise<Uint8Array> {
-    await this.config(); // like status, diff-index may run clean filters: keep them off
     const chunks: Uint8Array[] = [];
     await this.diffPatch(sha, (chunk) => {
       chunks.push(chunk.slice());
@@ -1156,7 +1190,6 @@ export class Git {
    * with hooks off: a post-checkout hook must not change the files after git wrote them.
    */
   async worktreeAdd(dir: string, commit: string): Promise<void> {
-    await this.config(); // checkout runs smudge filters: the repository's programs stay off
     await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
       config: NO_HOOKS,
       timeoutMs: this.checkoutTimeoutMs(),
@@ -1194,7 +1227,6 @@ export class Git {
     dir: string,
     subs: readonly { name: string; path: string; url: string | null }[],
   ): Promise<void> {
-    await this.config(); // checkout runs smudge filters: the repository's programs stay off
     const config: [string, string][] = [
       ...NO_HOOKS,
       ["protocol.file.allow", "always"],
@@ -1296,7 +1328,6 @@ export class Git {
     sink: StdoutSink,
   ): Promise<{ stopped: boolean }> {
     if (paths.length === 0) return { stopped: false };
-    await this.config(); // git add runs clean filters: the repository's programs stay off
     const tmp = await Deno.makeTempDir({ prefix: "runprov-untracked-" });
     try {
       const env = { GIT_INDEX_FILE: `${tmp}/index`, GIT_LITERAL_PATHSPECS: "1" };
