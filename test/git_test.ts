@@ -301,3 +301,26 @@ Deno.test("git: a fresh client's first diff never runs the repository's filter p
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("git: a client with another time limit shares the call log and asks config once", async () => {
+  const seen: { sub: string; timeoutMs: number }[] = [];
+  const runner: GitRunner = (args, { timeoutMs }) => {
+    seen.push({ sub: args[2], timeoutMs });
+    return Promise.resolve({
+      code: args[2] === "config" ? 1 : 0,
+      stdout: enc.encode(""),
+      stderr: "",
+    });
+  };
+  const git = new Git({ cwd: "/r", env: {}, runner, timeoutMs: 1000 });
+  await git.status();
+  const slower = git.withTimeout(5000);
+  await slower.diffPatch("HEAD", () => true);
+  assertEquals(seen, [
+    { sub: "config", timeoutMs: 1000 },
+    { sub: "status", timeoutMs: 1000 },
+    { sub: "diff-index", timeoutMs: 5000 },
+  ]);
+  assertEquals(slower.calls, git.calls);
+  assertEquals([git.timeoutMs, slower.timeoutMs], [1000, 5000]);
+});

@@ -505,22 +505,37 @@ export const CHECKOUT_TIMEOUT_MS = 30 * 60_000;
 export class Git {
   readonly cwd: string;
   readonly env: Record<string, string>;
-  /** Milliseconds before a git process is killed (settable once the config is read). */
-  timeoutMs: number;
+  /** Milliseconds before a git process is killed, fixed at construction (see withTimeout). */
+  readonly timeoutMs: number;
   readonly #runner: GitRunner;
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
   /**
-   * The repository's config, asked once per client; its {@link filterOverrides} apply to
-   * every call that {@link mayRunFilters}, whatever the order of the client's calls.
+   * The repository's config, asked once per client (and the clients {@link Git.withTimeout}
+   * derives); its {@link filterOverrides} apply to every call that {@link mayRunFilters},
+   * whatever the order of the client's calls.
    */
-  #config: Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> | null = null;
+  #shared: {
+    config: Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> | null;
+  } = { config: null };
 
   constructor(opts: GitOptions) {
     this.cwd = opts.cwd;
     this.env = gitEnv(opts.env);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
     this.#runner = opts.runner ?? denoGitRunner;
+  }
+
+  /**
+   * This client with another time limit for every later call: same directory, environment,
+   * call log and repository config (asked at most once for both).
+   */
+  withTimeout(timeoutMs: number): Git {
+    if (timeoutMs === this.timeoutMs) return this;
+    const derived = new Git({ cwd: this.cwd, env: {}, timeoutMs, runner: this.#runner });
+    Object.assign(derived, { env: this.env, calls: this.calls });
+    derived.#shared = this.#shared;
+    return derived;
   }
 
   /**
@@ -662,7 +677,7 @@ export class Git {
 
   /** The config and its filter overrides, asked once per client (see {@link Git.run}). */
   #repoConfig(): Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> {
-    this.#config ??= this.run([
+    this.#shared.config ??= this.run([
       "config",
       "-z",
       "--get-regexp",
@@ -672,7 +687,7 @@ export class Git {
       const cfg = parseConfigZ(text(res.stdout));
       return { cfg, overrides: filterOverrides(cfg) };
     });
-    return this.#config;
+    return this.#shared.config;
   }
 
   /**

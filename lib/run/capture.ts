@@ -98,6 +98,8 @@ export interface CaptureOptions {
    * every file is ignored. Set when the configuration has `ignore` globs.
    */
   ignoreInsideDirs?: boolean;
+  /** Time limit of every later git call of the capture (the config's `git_timeout`). */
+  timeoutMs?: number;
   /** Reads `.gitmodules` at the top; injectable for tests. */
   readTextFile?: (path: string) => Promise<string | null>;
   /**
@@ -229,6 +231,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const configP = git.config();
   configP.catch(() => {});
   const opts = given.prepare ? { ...given, ...(await given.prepare(info)) } : given;
+  if (opts.timeoutMs !== undefined) git = git.withTimeout(opts.timeoutMs);
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
   const prefix = opts.tagPrefix ?? "run/";

@@ -249,14 +249,13 @@ export async function captureConfigured(
   ctx: Context,
   environment?: EnvironmentRequest,
 ): Promise<ConfiguredCapture> {
-  const git = gitFor(ctx);
   const early = await earlyConfig(ctx);
-  const applyTimeout = (loaded: LoadedConfig) => {
-    if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded.setKeys.has("git_timeout")) {
-      git.timeoutMs = Math.round(loaded.config.git_timeout * 1000);
-    }
-  };
-  if (early) applyTimeout(early.loaded);
+  const timeoutOf = (loaded: LoadedConfig | undefined, git: Git): number =>
+    !ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded?.setKeys.has("git_timeout")
+      ? Math.round(loaded.config.git_timeout * 1000)
+      : git.timeoutMs;
+  const first = gitFor(ctx);
+  const git = first.withTimeout(timeoutOf(early?.loaded, first));
   // The environment is read from files while git runs; the final config settles it below.
   let envStarted:
     | { settings: EnvironmentSettings; facts: Promise<EnvironmentFacts | null> }
@@ -273,8 +272,8 @@ export async function captureConfigured(
       config = early && (early.root === null || early.root === info.root)
         ? early.loaded
         : await configFor(ctx, info.root);
-      applyTimeout(config);
       return {
+        timeoutMs: timeoutOf(config, git),
         untracked: config.config.untracked,
         tagPrefix: config.config.tag.prefix,
         ignore: ignorePredicate(config.config, info.root),
@@ -287,9 +286,11 @@ export async function captureConfigured(
       ? await untrustedConfig(ctx, facts.root)
       : await configFor(ctx, facts.root);
   }
-  if (!envStarted) return { facts, config, git };
+  // Later calls (the patch) keep the limit the capture settled on.
+  const settledGit = git.withTimeout(timeoutOf(config, git));
+  if (!envStarted) return { facts, config, git: settledGit };
   const settled = await settleEnvironment(ctx, environment!, envStarted, config.config.environment);
-  return { facts, config, git, environment: settled };
+  return { facts, config, git: settledGit, environment: settled };
 }
 
 /**
