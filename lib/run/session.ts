@@ -133,8 +133,21 @@ export function gitTimeoutMs(env: Record<string, string>): number {
   return Math.round(n * 1000);
 }
 
-/** A git client for the context's directory, warning once about ignored GIT_* variables. */
-export function gitFor(ctx: Context): Git {
+/**
+ * A git client for the context's directory, its time limit from `RUNPROV_GIT_TIMEOUT` or
+ * else the config's `git_timeout` (as read before git runs, see {@link earlyConfig}).
+ */
+export async function gitFor(ctx: Context): Promise<Git> {
+  const git = plainGit(ctx);
+  if (ctx.io.env.RUNPROV_GIT_TIMEOUT) return git;
+  const early = await earlyConfig(ctx);
+  return early?.loaded.setKeys.has("git_timeout")
+    ? git.withTimeout(Math.round(early.loaded.config.git_timeout * 1000))
+    : git;
+}
+
+/** A client with the environment's time limit only, warning once about ignored GIT_* variables. */
+function plainGit(ctx: Context): Git {
   const inherited = inheritedGitVars(ctx.io.env);
   if (inherited.length > 0) {
     ctx.warn(
@@ -254,7 +267,7 @@ export async function captureConfigured(
     !ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded?.setKeys.has("git_timeout")
       ? Math.round(loaded.config.git_timeout * 1000)
       : git.timeoutMs;
-  const first = gitFor(ctx);
+  const first = plainGit(ctx);
   const git = first.withTimeout(timeoutOf(early?.loaded, first));
   // The environment is read from files while git runs; the final config settles it below.
   let envStarted:
