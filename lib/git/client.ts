@@ -234,7 +234,10 @@ async function streamOutput(child: Deno.ChildProcess, sink: StdoutSink): Promise
   return { code: status.code, stdout: new Uint8Array(), stderr: await stderrP, stopped };
 }
 
-/** Facts from the one `git rev-parse` call that locates the repository. */
+/**
+ * Where the repository is, from the one `git rev-parse` call that locates it
+ * ({@link Git.repoInfo} adds HEAD's abbreviation, {@link Git.locate} the tag names).
+ */
 export interface RepoInfo {
   /** Absolute path of the working tree's top. */
   root: string;
@@ -243,8 +246,6 @@ export interface RepoInfo {
   shallow: boolean;
   /** True for a linked worktree (`git worktree add`). */
   linkedWorktree: boolean;
-  /** Abbreviated HEAD commit, or null when HEAD is unborn or does not name a commit. */
-  headShort: string | null;
 }
 
 /** `git rev-parse` options that locate the repository (four lines of output). */
@@ -273,7 +274,7 @@ const LOCATE_ARGS = [
  * parseLocation(out("/x/a\nb\n/x/a\nb/.git\n/x/a\nb/.git\nfalse\n"), "/x/a\nb").where.root; // "/x/a\nb"
  */
 export function parseLocation(res: GitResult, realCwd: string | null): {
-  where: Omit<Location, "tags">;
+  where: RepoInfo;
   rest: string[];
 } {
   const out = text(res.stdout);
@@ -355,16 +356,6 @@ function splitLocation(out: string, realCwd: string): {
     return null; // the top is unique: no other prefix can be it
   }
   return null;
-}
-
-/** Where the repository is, and its tag names (without `refs/tags/`). */
-export interface Location {
-  root: string;
-  gitDir: string;
-  commonDir: string;
-  shallow: boolean;
-  linkedWorktree: boolean;
-  tags: string[];
 }
 
 /**
@@ -603,7 +594,7 @@ export class Git {
    * Locate the repository: top, git dirs, shallowness and the abbreviated HEAD, in one call.
    * Throws `not-a-repository`, `dubious-ownership`, `not-a-work-tree` as {@link GitError}.
    */
-  async repoInfo(): Promise<RepoInfo> {
+  async repoInfo(): Promise<RepoInfo & { headShort: string | null }> {
     // --verify must come last; with -q an unborn or broken HEAD is exit 1 and no line.
     const real = this.#realCwd();
     const res = await this.run([...LOCATE_ARGS, "--short", "-q", "--verify", "HEAD^{commit}"], {
@@ -618,7 +609,7 @@ export class Git {
    * succeeds in any working tree (unborn HEAD included). The tag list lets a capture skip
    * `git describe` when no tag can name HEAD: describe would otherwise walk all history.
    */
-  async locate(): Promise<Location> {
+  async locate(): Promise<RepoInfo & { tags: string[] }> {
     // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
     // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
     const real = this.#realCwd();

@@ -13,8 +13,8 @@ import {
   Git,
   GitError,
   type GitFailure,
-  type Location,
   type RepoConfig,
+  type RepoInfo,
 } from "../git/client.ts";
 import { clipped } from "../errors.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "../git/porcelain.ts";
@@ -106,7 +106,7 @@ export interface CaptureOptions {
    * Called once the repository is located (after `rev-parse`, before the status scan), e.g.
    * to read the repository's config file; the options it returns override these.
    */
-  prepare?: (info: Location) => Promise<CaptureOptions> | CaptureOptions;
+  prepare?: (info: RepoInfo) => Promise<CaptureOptions> | CaptureOptions;
 }
 
 /** Facts for a run where git could not answer. */
@@ -216,7 +216,7 @@ async function defaultRead(path: string): Promise<string | null> {
  * `available: false` with a reason (the policy decides whether that is fatal).
  */
 export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<GitFacts> {
-  let info: Location;
+  let info: RepoInfo & { tags: string[] };
   try {
     info = await git.locate();
   } catch (err) {

@@ -43,7 +43,7 @@ import {
 } from "../config/config.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
-import type { Location } from "../git/client.ts";
+import type { RepoInfo } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
 /** Options of every capturing command (`stamp`, `env`, `exec`). */
@@ -280,7 +280,7 @@ export async function captureConfigured(
   }
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
-    prepare: async (info: Location) => {
+    prepare: async (info: RepoInfo) => {
       // The early read is the same file unless git found another top: read it once.
       config = early && (early.root === null || early.root === info.root)
         ? early.loaded
