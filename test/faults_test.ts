@@ -248,3 +248,17 @@ async function hungGit(
   assertMatch(rec.git.reason, /did not finish within 1 s and was killed/);
   assertEquals(rec.policy.verdict, "unavailable");
 }
+
+Deno.test("faults: the config's git_timeout bounds the git of every command, not only a capture", async () => {
+  await withSandbox(async (sb) => {
+    await sb.write("runprov.jsonc", '{ "git_timeout": 1 }\n');
+    await withFakeGit(sb.base, { hangSeconds: 30 }, async (git) => {
+      const env = { PATH: git.path(sb.env.PATH) };
+      for (const argv of [["runs"], ["tag", "--run", "nope"]]) {
+        const res = await sb.runprov(argv, { env });
+        assertEquals(res.code, 4, `${argv.join(" ")}: ${res.stderr}`);
+        assertMatch(res.stderr, /did not finish within 1 s and was killed/);
+      }
+    });
+  });
+});

@@ -252,3 +252,75 @@ Deno.test("git: repository paths holding newlines are read one way only, or refu
     }
   }
 });
+
+/** `git <args>` in `dir` for setting up a test repository; throws on failure. */
+async function gitIn(dir: string, ...args: string[]): Promise<void> {
+  const env = {
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "t",
+    GIT_AUTHOR_EMAIL: "t@example.com",
+    GIT_COMMITTER_NAME: "t",
+    GIT_COMMITTER_EMAIL: "t@example.com",
+  };
+  const out = await new Deno.Command("git", { args, cwd: dir, env, stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+Deno.test("git: a fresh client's first diff never runs the repository's filter program", async () => {
+  const base = await Deno.makeTempDir({ prefix: "runprov-canary-" });
+  try {
+    const dir = `${base}/repo`;
+    const canary = `${base}/canary`;
+    await Deno.mkdir(dir);
+    await gitIn(dir, "init", "-q", "-b", "main");
+    await Deno.writeTextFile(`${dir}/a.txt`, "one\n");
+    await gitIn(dir, "add", "a.txt");
+    await gitIn(dir, "commit", "-q", "-m", "one");
+    // Set after the commit: from now on, reading a.txt from the worktree runs the filter.
+    await Deno.writeTextFile(`${dir}/.git/info/attributes`, "* filter=canary\n");
+    await gitIn(dir, "config", "filter.canary.clean", `touch '${canary}'; cat`);
+    await Deno.writeTextFile(`${dir}/a.txt`, "two\n");
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", GIT_CONFIG_GLOBAL: "/dev/null" };
+    const chunks: string[] = [];
+    await new Git({ cwd: dir, env }).diffPatch("HEAD", (c) => {
+      chunks.push(new TextDecoder().decode(c));
+      return true;
+    });
+    assert(chunks.join("").includes("+two"), chunks.join(""));
+    const diff = new TextDecoder().decode(await new Git({ cwd: dir, env }).trackedDiff());
+    assert(diff.includes("+two"), diff);
+    const ran = await Deno.stat(canary).then(() => true, () => false);
+    assertEquals(ran, false, "the repository's clean filter ran");
+    // The same repository with a plain git runs the filter: the test can see it.
+    await gitIn(dir, "diff-index", "-p", "HEAD", "--");
+    assert(await Deno.stat(canary).then(() => true, () => false), "canary filter never ran");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("git: a client with another time limit shares the call log and asks config once", async () => {
+  const seen: { sub: string; timeoutMs: number }[] = [];
+  const runner: GitRunner = (args, { timeoutMs }) => {
+    seen.push({ sub: args[2], timeoutMs });
+    return Promise.resolve({
+      code: args[2] === "config" ? 1 : 0,
+      stdout: enc.encode(""),
+      stderr: "",
+    });
+  };
+  const git = new Git({ cwd: "/r", env: {}, runner, timeoutMs: 1000 });
+  await git.status();
+  const slower = git.withTimeout(5000);
+  await slower.diffPatch("HEAD", () => true);
+  assertEquals(seen, [
+    { sub: "config", timeoutMs: 1000 },
+    { sub: "status", timeoutMs: 1000 },
+    { sub: "diff-index", timeoutMs: 5000 },
+  ]);
+  assertEquals(slower.calls, git.calls);
+  assertEquals([git.timeoutMs, slower.timeoutMs], [1000, 5000]);
+});

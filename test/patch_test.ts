@@ -132,7 +132,9 @@ Deno.test("patch: capturing never makes a concurrent git commit fail (no index.l
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout.trim(), "0", `failed commits; stderr: ${r.stderr}`);
     assertEquals(r.stderr, "");
-    assert(git.calls.every((argv) => argv.includes("diff-index")));
+    // One `git config` (the filter overrides, asked once per client), then only diff-index.
+    assertEquals(git.calls.filter((argv) => argv.includes("config")).length, 1);
+    assert(git.calls.every((argv) => argv.includes("diff-index") || argv.includes("config")));
   });
 });
 
@@ -142,6 +144,10 @@ Deno.test("patch: made by git diff-index (never git diff), cut mid-stream at the
     cwd: "/r",
     env: {},
     runner: (args, { env }) => {
+      // The client's one `git config` (filter overrides): no key set in this repository.
+      if (args[2] === "config") {
+        return Promise.resolve({ code: 1, stdout: new Uint8Array(), stderr: "" });
+      }
       calls.push({ args, env });
       return Promise.resolve({
         code: 0,

@@ -76,7 +76,7 @@ export async function config(ctx: Context, args: string[]): Promise<number> {
   let root: string | null = null;
   let untrusted: string | null = null;
   try {
-    root = (await gitFor(ctx).repoInfo()).root;
+    root = (await (await gitFor(ctx)).repoInfo()).root;
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     if (err.failure === "dubious-ownership") untrusted = dubiousPath(err.stderr) ?? ctx.global.dir;
@@ -133,7 +133,7 @@ async function init(ctx: Context, toStdout: boolean, force: boolean): Promise<nu
   let target = ctx.global.config;
   if (!target) {
     try {
-      target = join((await gitFor(ctx).repoInfo()).root, CONFIG_FILE);
+      target = join((await (await gitFor(ctx)).repoInfo()).root, CONFIG_FILE);
     } catch (err) {
       if (!(err instanceof GitError)) throw err;
       throw usageError(

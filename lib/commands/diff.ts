@@ -72,7 +72,7 @@ export async function diff(ctx: Context, args: string[]): Promise<number> {
   }
   // This checkout is captured once, and only when a side needs it.
   const capture = positionals.some((p) => PSEUDO.has(p)) ? await captureConfigured(ctx) : null;
-  const git = capture?.git ?? gitFor(ctx);
+  const git = capture?.git ?? await gitFor(ctx);
   const info = await requireRepo(git, "runprov diff");
   const settings = await tagSettingsFor(ctx, info.root);
   const [a, b] = await Promise.all(

@@ -302,9 +302,8 @@ export async function diagnose(ctx: Context): Promise<DoctorReport> {
     timeoutMs = Math.round(settings.git_timeout * 1000);
     timeoutSource = "config";
   }
-  git.timeoutMs = timeoutMs;
   const runTags = repository.root !== null && !untrusted && gitProblem === null
-    ? await runTagsCheck(git, repository.root, settings)
+    ? await runTagsCheck(git.withTimeout(timeoutMs), repository.root, settings)
     : {
       status: "info" as CheckStatus,
       refs: settings.tag.refs,

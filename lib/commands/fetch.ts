@@ -44,7 +44,7 @@ export async function fetch(ctx: Context, args: string[]): Promise<number> {
     return 0;
   }
   const ids = [...new Set(positionals.map((id) => checkRunId(id, "run id")))];
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov fetch");
   const loaded = await configFor(ctx, info.root);
   const target = await openTarget(git, info, loaded.config, str(values.remote));

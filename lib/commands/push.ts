@@ -56,7 +56,7 @@ export async function push(ctx: Context, args: string[]): Promise<number> {
   if (!values.all && positionals.length === 0) {
     throw usageError("push: which runs?", "give run ids (see runprov runs), or --all");
   }
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov push");
   const loaded = await configFor(ctx, info.root);
   const target = await openTarget(git, info, loaded.config, str(values.remote));

@@ -86,7 +86,7 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
   const newId = checkRunId(str(values["run-id"]) ?? newRunId());
   parseTrackers(Array.isArray(values.tracker) ? values.tracker.map(String) : []);
 
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov rerun");
   const settings = await tagSettingsFor(ctx, info.root);
   const stored = await findRunRecord(info, settings, id);
@@ -118,7 +118,7 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
     : isAbsolute(target)
     ? target
     : resolve(ctx.global.dir, target);
-  if (!(await reusable(ctx, dir, code.commit))) await materialise(git, info, code.commit, dir);
+  if (!(await reusable(ctx, git, dir, code.commit))) await materialise(git, info, code.commit, dir);
   const cwd = await commandDir(ctx, r, dir);
   const argv = [...r.command.argv, ...extra];
   ctx.warn(
@@ -150,18 +150,18 @@ export async function rerun(ctx: Context, args: string[]): Promise<number> {
  * Whether `dir` is an existing checkout of `commit` to reuse (`--in` an earlier rerun's
  * worktree): at that commit with a clean tree. A non-empty `dir` that is not is refused.
  */
-async function reusable(ctx: Context, dir: string, commit: string): Promise<boolean> {
+async function reusable(ctx: Context, git: Git, dir: string, commit: string): Promise<boolean> {
   const entries = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
   if (entries.length === 0) return false;
-  const git = new Git({ cwd: dir, env: ctx.io.env });
-  const head = await git.headAt(dir);
+  const here = new Git({ cwd: dir, env: ctx.io.env, timeoutMs: git.timeoutMs });
+  const head = await here.headAt(dir);
   if (head !== commit) {
     throw usageError(
       `${shownPath(dir)} exists and is not a checkout of the run's snapshot ${commit.slice(0, 12)}`,
       "give a new or empty directory with --in, or leave --in out",
     );
   }
-  const facts = await captureGit(git);
+  const facts = await captureGit(here);
   if (!facts.available || facts.dirty) {
     throw new RunprovError(
       `${

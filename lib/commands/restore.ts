@@ -61,7 +61,7 @@ export async function restore(ctx: Context, args: string[]): Promise<number> {
   const [id, target] = positionals;
   const problem = runIdProblem(id);
   if (problem) throw usageError(`invalid run id ${shown(id)}: ${problem}`);
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov restore");
   const settings = await tagSettingsFor(ctx, info.root);
   const code = await codeOfRunHereOrShared(ctx, git, info, settings, id);

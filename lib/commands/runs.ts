@@ -144,7 +144,7 @@ export async function show(ctx: Context, args: string[]): Promise<number> {
   const id = positionals[0];
   const problem = runIdProblem(id);
   if (problem) throw usageError(`invalid run id ${shown(id)}: ${problem}`);
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await optionalRepo(git, "runprov show");
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const base = info?.root ?? ctx.global.dir;

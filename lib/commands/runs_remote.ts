@@ -51,7 +51,7 @@ export async function listRemoteRuns(
   json: boolean,
 ): Promise<number> {
   checkRemoteName(remote);
-  const { runs, ignored } = await remoteRuns(gitFor(ctx), remote);
+  const { runs, ignored } = await remoteRuns(await gitFor(ctx), remote);
   const shown = runs.slice(0, limit);
   if (ignored > 0) {
     ctx.warn(`note: ${ignored} ref(s) under refs/runprov/runs/ on ${remote} are not run ids`);

@@ -74,7 +74,7 @@ export async function tag(ctx: Context, argv: string[]): Promise<number> {
   if (id === undefined) throw usageError("tag: --run ID is required", "see 'runprov tag --help'");
   checkTagRunId(id, resolveTagSettings());
   const request = policyRequest(values, ctx.io.env); // bad flags fail before git runs
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov tag");
   const loaded = await configFor(ctx, info.root);
   const settings = resolveTagSettings(loaded.config);

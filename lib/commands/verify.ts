@@ -169,7 +169,7 @@ export async function verify(ctx: Context, args: string[]): Promise<number> {
     throw usageError("verify: give one run id or record file", "usage: runprov verify ID|FILE");
   }
   const arg = positionals[0];
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await requireRepo(git, "runprov verify");
   const loaded = await configFor(ctx, info.root);
   const settings = resolveTagSettings(loaded.config);

@@ -234,7 +234,10 @@ async function streamOutput(child: Deno.ChildProcess, sink: StdoutSink): Promise
   return { code: status.code, stdout: new Uint8Array(), stderr: await stderrP, stopped };
 }
 
-/** Facts from the one `git rev-parse` call that locates the repository. */
+/**
+ * Where the repository is, from the one `git rev-parse` call that locates it
+ * ({@link Git.repoInfo} adds HEAD's abbreviation, {@link Git.locate} the tag names).
+ */
 export interface RepoInfo {
   /** Absolute path of the working tree's top. */
   root: string;
@@ -243,8 +246,6 @@ export interface RepoInfo {
   shallow: boolean;
   /** True for a linked worktree (`git worktree add`). */
   linkedWorktree: boolean;
-  /** Abbreviated HEAD commit, or null when HEAD is unborn or does not name a commit. */
-  headShort: string | null;
 }
 
 /** `git rev-parse` options that locate the repository (four lines of output). */
@@ -273,7 +274,7 @@ const LOCATE_ARGS = [
  * parseLocation(out("/x/a\nb\n/x/a\nb/.git\n/x/a\nb/.git\nfalse\n"), "/x/a\nb").where.root; // "/x/a\nb"
  */
 export function parseLocation(res: GitResult, realCwd: string | null): {
-  where: Omit<Location, "tags">;
+  where: RepoInfo;
   rest: string[];
 } {
   const out = text(res.stdout);
@@ -357,16 +358,6 @@ function splitLocation(out: string, realCwd: string): {
   return null;
 }
 
-/** Where the repository is, and its tag names (without `refs/tags/`). */
-export interface Location {
-  root: string;
-  gitDir: string;
-  commonDir: string;
-  shallow: boolean;
-  linkedWorktree: boolean;
-  tags: string[];
-}
-
 /**
  * Split `git describe --long --always` output: `v1.0-0-gabc1234` is `v1.0` (what describe
  * prints without --long at a tag), `v1.0-3-gabc1234` stays, and a bare `abc1234` (no tag)
@@ -447,6 +438,40 @@ export function filterOverrides(cfg: RepoConfig): [string, string][] {
   return out;
 }
 
+/**
+ * Whether `git <args>` may run the repository's clean or smudge filter programs: it reads
+ * or writes working-tree files (status, diff-index without --cached, add, checkout,
+ * worktree add, submodule update, read-tree -u...).
+ */
+export function mayRunFilters(args: readonly string[]): boolean {
+  switch (args[0]) {
+    case "status":
+    case "add":
+    case "checkout":
+    case "submodule":
+    case "diff-files":
+    case "stash":
+    case "reset":
+    case "restore":
+    case "switch":
+    case "merge":
+    case "rm":
+    case "mv":
+    case "commit":
+      return true;
+    case "diff-index":
+      return !args.includes("--cached");
+    case "read-tree":
+      return args.includes("-u");
+    case "worktree":
+      return args[1] === "add";
+    case "apply":
+      return !args.includes("--cached") && !args.includes("--numstat");
+    default:
+      return false;
+  }
+}
+
 /** Options for a {@link Git} client. */
 export interface GitOptions {
   /** Directory git runs in (runprov's `-C`). */
@@ -471,23 +496,37 @@ export const CHECKOUT_TIMEOUT_MS = 30 * 60_000;
 export class Git {
   readonly cwd: string;
   readonly env: Record<string, string>;
-  /** Milliseconds before a git process is killed (settable once the config is read). */
-  timeoutMs: number;
+  /** Milliseconds before a git process is killed, fixed at construction (see withTimeout). */
+  readonly timeoutMs: number;
   readonly #runner: GitRunner;
   /** Every argv this client ran, in order (for tests and `RUNPROV_DEBUG`). */
   readonly calls: string[][] = [];
   /**
-   * Config overrides for every later call of this client (command-line scope): set by
-   * {@link Git.config} to {@link filterOverrides}, so no later scan runs a filter program.
+   * The repository's config, asked once per client (and the clients {@link Git.withTimeout}
+   * derives); its {@link filterOverrides} apply to every call that {@link mayRunFilters},
+   * whatever the order of the client's calls.
    */
-  configOverrides: readonly [string, string][] = [];
-  #config: Promise<RepoConfig> | null = null;
+  #shared: {
+    config: Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> | null;
+  } = { config: null };
 
   constructor(opts: GitOptions) {
     this.cwd = opts.cwd;
     this.env = gitEnv(opts.env);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
     this.#runner = opts.runner ?? denoGitRunner;
+  }
+
+  /**
+   * This client with another time limit for every later call: same directory, environment,
+   * call log and repository config (asked at most once for both).
+   */
+  withTimeout(timeoutMs: number): Git {
+    if (timeoutMs === this.timeoutMs) return this;
+    const derived = new Git({ cwd: this.cwd, env: {}, timeoutMs, runner: this.#runner });
+    Object.assign(derived, { env: this.env, calls: this.calls });
+    derived.#shared = this.#shared;
+    return derived;
   }
 
   /**
@@ -513,11 +552,12 @@ export class Git {
       timeoutMs?: number;
     } = {},
   ): Promise<GitResult> {
+    // A command that may run the repository's filter programs waits for the overrides that
+    // switch them off (one `git config` per client, asked before the first such command).
+    const filters = mayRunFilters(args) ? (await this.#repoConfig()).overrides : [];
     const argv = [...GIT_GLOBAL_ARGS, ...args];
     this.calls.push(argv);
-    const overrides = opts.config
-      ? [...this.configOverrides, ...opts.config]
-      : this.configOverrides;
+    const overrides = opts.config ? [...filters, ...opts.config] : filters;
     let env = overrides.length ? { ...this.env, ...configEnv(overrides) } : this.env;
     if (opts.env) env = { ...env, ...opts.env };
     const res = await this.#runner(argv, {
@@ -554,7 +594,7 @@ export class Git {
    * Locate the repository: top, git dirs, shallowness and the abbreviated HEAD, in one call.
    * Throws `not-a-repository`, `dubious-ownership`, `not-a-work-tree` as {@link GitError}.
    */
-  async repoInfo(): Promise<RepoInfo> {
+  async repoInfo(): Promise<RepoInfo & { headShort: string | null }> {
     // --verify must come last; with -q an unborn or broken HEAD is exit 1 and no line.
     const real = this.#realCwd();
     const res = await this.run([...LOCATE_ARGS, "--short", "-q", "--verify", "HEAD^{commit}"], {
@@ -569,7 +609,7 @@ export class Git {
    * succeeds in any working tree (unborn HEAD included). The tag list lets a capture skip
    * `git describe` when no tag can name HEAD: describe would otherwise walk all history.
    */
-  async locate(): Promise<Location> {
+  async locate(): Promise<RepoInfo & { tags: string[] }> {
     // --symbolic prints tag names as for-each-ref gives them, without refs/tags/;
     // --symbolic-full-name would drop a tag whose name is also a branch (ambiguous).
     const real = this.#realCwd();
@@ -607,7 +647,6 @@ export class Git {
    * `config` are overrides for this call (e.g. {@link filterOverrides}).
    */
   async status(untracked: "normal" | "no" = "normal"): Promise<StatusReport> {
-    await this.config(); // the repository's filter programs are off before the tree is read
     const res = await this.run([
       "status",
       "--porcelain=v2",
@@ -624,8 +663,12 @@ export class Git {
    * `git config -z --get-regexp` call.
    */
   async config(): Promise<RepoConfig> {
-    // Asked once per client: the scan and the patch wait for it (see filterOverrides).
-    this.#config ??= this.run([
+    return (await this.#repoConfig()).cfg;
+  }
+
+  /** The config and its filter overrides, asked once per client (see {@link Git.run}). */
+  #repoConfig(): Promise<{ cfg: RepoConfig; overrides: readonly [string, string][] }> {
+    this.#shared.config ??= this.run([
       "config",
       "-z",
       "--get-regexp",
@@ -633,10 +676,9 @@ export class Git {
     ], { ok: [0, 1] }).then((res) => {
       // Exit 1 means no key matched: a repository without remotes.
       const cfg = parseConfigZ(text(res.stdout));
-      this.configOverrides = filterOverrides(cfg);
-      return cfg;
+      return { cfg, overrides: filterOverrides(cfg) };
     });
-    return await this.#config;
+    return this.#shared.config;
   }
 
   /**
@@ -706,9 +748,8 @@ export class Git {
    * `git diff`, never refreshes or writes the index (no `.git/index.lock`). Submodules
    * appear as `Subproject commit` lines when at another commit; their own edits are left out.
    * Not limited by pathspecs: git 2.39 takes seconds of CPU to match even one pathspec
-   * against a 100,000-file index, far more than the stat pass it would save. Call
-   * {@link Git.config} on this client first (a capture and {@link Git.trackedDiff} do), so
-   * the repository's filter programs are off while the worktree is read.
+   * against a 100,000-file index, far more than the stat pass it would save. The
+   * repository's filter programs are off while the worktree is read (see {@link Git.run}).
    */
   async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
     const res = await this.run([
@@ -962,7 +1003,6 @@ export class Git {
    * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
    */
   async trackedDiff(sha = "HEAD"): Promise<Uint8Array> {
-    await this.config(); // like status, diff-index may run clean filters: keep them off
     const chunks: Uint8Array[] = [];
     await this.diffPatch(sha, (chunk) => {
       chunks.push(chunk.slice());
@@ -1156,7 +1196,6 @@ export class Git {
    * with hooks off: a post-checkout hook must not change the files after git wrote them.
    */
   async worktreeAdd(dir: string, commit: string): Promise<void> {
-    await this.config(); // checkout runs smudge filters: the repository's programs stay off
     await this.run(["worktree", "add", "--detach", "--quiet", dir, commit], {
       config: NO_HOOKS,
       timeoutMs: this.checkoutTimeoutMs(),
@@ -1194,7 +1233,6 @@ export class Git {
     dir: string,
     subs: readonly { name: string; path: string; url: string | null }[],
   ): Promise<void> {
-    await this.config(); // checkout runs smudge filters: the repository's programs stay off
     const config: [string, string][] = [
       ...NO_HOOKS,
       ["protocol.file.allow", "always"],
@@ -1296,7 +1334,6 @@ export class Git {
     sink: StdoutSink,
   ): Promise<{ stopped: boolean }> {
     if (paths.length === 0) return { stopped: false };
-    await this.config(); // git add runs clean filters: the repository's programs stay off
     const tmp = await Deno.makeTempDir({ prefix: "runprov-untracked-" });
     try {
       const env = { GIT_INDEX_FILE: `${tmp}/index`, GIT_LITERAL_PATHSPECS: "1" };

@@ -14,8 +14,8 @@ import {
   Git,
   GitError,
   type GitFailure,
-  type Location,
   type RepoConfig,
+  type RepoInfo,
 } from "../git/client.ts";
 import { clipped } from "../errors.ts";
 import { dubiousPath, failureReason } from "./failure_reason.ts";
@@ -100,13 +100,15 @@ export interface CaptureOptions {
    * every file is ignored. Set when the configuration has `ignore` globs.
    */
   ignoreInsideDirs?: boolean;
+  /** Time limit of every later git call of the capture (the config's `git_timeout`). */
+  timeoutMs?: number;
   /** Reads `.gitmodules` at the top; injectable for tests. */
   readTextFile?: (path: string) => Promise<string | null>;
   /**
    * Called once the repository is located (after `rev-parse`, before the status scan), e.g.
    * to read the repository's config file; the options it returns override these.
    */
-  prepare?: (info: Location) => Promise<CaptureOptions> | CaptureOptions;
+  prepare?: (info: RepoInfo) => Promise<CaptureOptions> | CaptureOptions;
 }
 
 /** Facts for a run where git could not answer. */
@@ -156,7 +158,7 @@ async function defaultRead(path: string): Promise<string | null> {
  * `available: false` with a reason (the policy decides whether that is fatal).
  */
 export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<GitFacts> {
-  let info: Location;
+  let info: RepoInfo & { tags: string[] };
   try {
     info = await git.locate();
   } catch (err) {
@@ -171,6 +173,7 @@ export async function captureGit(git: Git, given: CaptureOptions = {}): Promise<
   const configP = git.config();
   configP.catch(() => {});
   const opts = given.prepare ? { ...given, ...(await given.prepare(info)) } : given;
+  if (opts.timeoutMs !== undefined) git = git.withTimeout(opts.timeoutMs);
   const untrackedMode = opts.untracked ?? "report";
   const ignore = opts.ignore ?? (() => false);
   const prefix = opts.tagPrefix ?? "run/";

@@ -1,9 +1,11 @@
 /**
  * The git client a command gets: rooted at -C DIR, with the time limit of
- * `RUNPROV_GIT_TIMEOUT`, warning once about inherited GIT_* variables it ignores.
+ * `RUNPROV_GIT_TIMEOUT`, else the config's `git_timeout`, warning once about inherited
+ * GIT_* variables it ignores.
  */
 import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
 import { shown, usageError } from "../errors.ts";
+import { earlyConfig } from "./early_config.ts";
 import type { Context } from "../io.ts";
 
 /** Git time limit from `RUNPROV_GIT_TIMEOUT` (seconds, may be fractional); default 60 s. */
@@ -21,8 +23,21 @@ export function gitTimeoutMs(env: Record<string, string>): number {
   return Math.round(n * 1000);
 }
 
-/** A git client for the context's directory, warning once about ignored GIT_* variables. */
-export function gitFor(ctx: Context): Git {
+/**
+ * A git client for the context's directory, its time limit from `RUNPROV_GIT_TIMEOUT` or
+ * else the config's `git_timeout` (as read before git runs, see {@link earlyConfig}).
+ */
+export async function gitFor(ctx: Context): Promise<Git> {
+  const git = plainGit(ctx);
+  if (ctx.io.env.RUNPROV_GIT_TIMEOUT) return git;
+  const early = await earlyConfig(ctx);
+  return early?.loaded.setKeys.has("git_timeout")
+    ? git.withTimeout(Math.round(early.loaded.config.git_timeout * 1000))
+    : git;
+}
+
+/** A client with the environment's time limit only, warning once about ignored GIT_* variables. */
+export function plainGit(ctx: Context): Git {
   const inherited = inheritedGitVars(ctx.io.env);
   if (inherited.length > 0) {
     ctx.warn(

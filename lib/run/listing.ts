@@ -28,7 +28,7 @@ export interface RunListing {
 
 /** Every run known here: records and run tags, merged (see {@link mergeRuns}). */
 export async function collectRuns(ctx: Context, what: string): Promise<RunListing> {
-  const git = gitFor(ctx);
+  const git = await gitFor(ctx);
   const info = await optionalRepo(git, what);
   const settings = await tagSettingsFor(ctx, info?.root ?? null);
   const recordDir = recordDirFor(info?.root ?? ctx.global.dir, settings);

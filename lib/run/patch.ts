@@ -113,7 +113,6 @@ export async function currentPatch(
     chunks.push(chunk.slice());
     return true;
   };
-  await git.config(); // diff-index may run clean filters: keep the repository's programs off
   await git.diffPatch(sha, sink);
   if (untracked && untracked.paths.length > 0) {
     await git.untrackedPatch(untracked.top, untracked.paths, sink);

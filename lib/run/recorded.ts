@@ -148,7 +148,7 @@ export async function runRecorded(
       // Tagging (and its hashing) loads only when a run is tagged.
       const { subjectFromRecord, tagOutcome, tagRun } = await import("../tag/tag_run.ts");
       const settings = resolveTagSettings(config?.config);
-      const git = gitFor(ctx);
+      const git = await gitFor(ctx);
       const subject = subjectFromRecord(final);
       if (final.git.dirty && path !== null && final.git.root) {
         // A dirty run's tag goes on its snapshot, as `runprov tag` puts it.
@@ -183,7 +183,7 @@ export async function runRecorded(
     } else {
       const { pushStoredRun } = await import("../share/share.ts");
       const res = await pushStoredRun(
-        gitFor(ctx),
+        await gitFor(ctx),
         config?.config ?? {},
         path,
         typeof push === "string" ? push : undefined,

@@ -5,7 +5,8 @@
 import { defaultRecordPath, ensureParent } from "./record_dir.ts";
 import { type PolicyRequest, policyRequest, resolvePolicy } from "./run_options.ts";
 import type { Git } from "../git/client.ts";
-import { gitFor } from "./git_for.ts";
+import { gitFor, plainGit } from "./git_for.ts";
+import { earlyConfig } from "./early_config.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision } from "./policy.ts";
 import { buildRecord, type CommandFacts, type RunRecord, type RunStatus } from "./record.ts";
@@ -29,7 +30,7 @@ import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../c
 import { configFor } from "../config/for_command.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
-import type { Location } from "../git/client.ts";
+import type { RepoInfo } from "../git/client.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
 /** Capture git facts for the context's directory (with its configuration applied). */
@@ -89,39 +90,6 @@ async function settleEnvironment(
 }
 
 /**
- * The configuration as it can be read before git runs, so `git_timeout` bounds the very first
- * git call: `--config`/`RUNPROV_CONFIG`, or `runprov.jsonc` in the nearest directory above
- * the `-C` directory that holds `.git` (where git itself looks, inherited GIT_DIR being
- * ignored), but only when that directory and its `.git` are owned by the user (git's own
- * ownership rule): a repository git may refuse never sets runprov's time limit. Null when
- * there is nothing to read or it cannot be read: the full read after `rev-parse` then
- * reports any error.
- */
-export async function earlyConfig(
-  ctx: Context,
-): Promise<{ root: string | null; loaded: LoadedConfig } | null> {
-  const env = ctx.io.env;
-  let root: string | null = null;
-  if (!ctx.global.config && !env.RUNPROV_CONFIG) {
-    for (let dir = resolve(ctx.global.dir);; dir = dirname(dir)) {
-      if (await Deno.lstat(join(dir, ".git")).then(() => true, () => false)) {
-        root = await Deno.realPath(dir).catch(() => dir);
-        break;
-      }
-      if (dirname(dir) === dir) return null;
-    }
-    if (!(await ownedByUser(root, env)) || !(await ownedByUser(join(root, ".git"), env))) {
-      return null;
-    }
-  }
-  try {
-    return { root, loaded: await configFor(ctx, root) };
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Capture with the configuration applied. The config file is read once, right after
  * `git rev-parse` located the repository top and before the status scan (its `untracked`,
  * `ignore`, `tag.prefix`, `dir` and `git_timeout` shape the capture); outside a repository
@@ -131,14 +99,13 @@ export async function captureConfigured(
   ctx: Context,
   environment?: EnvironmentRequest,
 ): Promise<ConfiguredCapture> {
-  const git = gitFor(ctx);
   const early = await earlyConfig(ctx);
-  const applyTimeout = (loaded: LoadedConfig) => {
-    if (!ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded.setKeys.has("git_timeout")) {
-      git.timeoutMs = Math.round(loaded.config.git_timeout * 1000);
-    }
-  };
-  if (early) applyTimeout(early.loaded);
+  const timeoutOf = (loaded: LoadedConfig | undefined, git: Git): number =>
+    !ctx.io.env.RUNPROV_GIT_TIMEOUT && loaded?.setKeys.has("git_timeout")
+      ? Math.round(loaded.config.git_timeout * 1000)
+      : git.timeoutMs;
+  const first = plainGit(ctx);
+  const git = first.withTimeout(timeoutOf(early?.loaded, first));
   // The environment is read from files while git runs; the final config settles it below.
   let envStarted:
     | { settings: EnvironmentSettings; facts: Promise<EnvironmentFacts | null> }
@@ -150,13 +117,13 @@ export async function captureConfigured(
   }
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
-    prepare: async (info: Location) => {
+    prepare: async (info: RepoInfo) => {
       // The early read is the same file unless git found another top: read it once.
       config = early && (early.root === null || early.root === info.root)
         ? early.loaded
         : await configFor(ctx, info.root);
-      applyTimeout(config);
       return {
+        timeoutMs: timeoutOf(config, git),
         untracked: config.config.untracked,
         tagPrefix: config.config.tag.prefix,
         ignore: ignorePredicate(config.config, info.root),
@@ -169,27 +136,11 @@ export async function captureConfigured(
       ? await untrustedConfig(ctx, facts.root)
       : await configFor(ctx, facts.root);
   }
-  if (!envStarted) return { facts, config, git };
+  // Later calls (the patch) keep the limit the capture settled on.
+  const settledGit = git.withTimeout(timeoutOf(config, git));
+  if (!envStarted) return { facts, config, git: settledGit };
   const settled = await settleEnvironment(ctx, environment!, envStarted, config.config.environment);
-  return { facts, config, git, environment: settled };
-}
-
-/**
- * Whether `path` belongs to the user running runprov, by git's rule for dubious ownership:
- * the owner is the user, or, for root, the user named by `SUDO_UID`. True when it cannot
- * be told (no uid on this system): git then decides alone.
- */
-export async function ownedByUser(path: string, env: Record<string, string>): Promise<boolean> {
-  let me: number | null;
-  try {
-    me = Deno.uid();
-  } catch {
-    return true;
-  }
-  if (me === null) return true;
-  const owner = await Deno.lstat(path).then((st) => st.uid, () => null);
-  if (owner === null || owner === me) return true;
-  return me === 0 && env.SUDO_UID !== undefined && env.SUDO_UID === String(owner);
+  return { facts, config, git: settledGit, environment: settled };
 }
 
 /**
