@@ -5,7 +5,7 @@
 import { defaultRecordPath, ensureParent } from "./record_dir.ts";
 import { type PolicyRequest, policyRequest, resolvePolicy } from "./run_options.ts";
 import type { Git } from "../git/client.ts";
-import { gitFor, plainGit } from "./git_for.ts";
+import { plainGit } from "./git_for.ts";
 import { earlyConfig } from "./early_config.ts";
 import { captureGit, type GitFacts } from "./capture.ts";
 import { decide, type Decision } from "./policy.ts";
@@ -25,7 +25,7 @@ import { VERSION } from "../version.ts";
 import type { Context } from "../io.ts";
 import type { ParsedArgs } from "../cli/args.ts";
 import { str } from "../cli/args.ts";
-import { dirname, isAbsolute, join, relative, resolve } from "../util/paths.ts";
+import { isAbsolute, join, relative, resolve } from "../util/paths.ts";
 import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../config/config.ts";
 import { configFor } from "../config/for_command.ts";
 import { globMatcher } from "../config/glob.ts";
