@@ -140,20 +140,23 @@ async function materialise(
     const checked = c?.type === "commit"
       ? runCommitProblem(fetched, sha256Hex)
       : { problem: "it is not a commit" };
-    if ("problem" in checked) {
+    // This run is not kept: its ref goes if this fetch made it, and the outcome says why.
+    const refuse = (message: string, hint: string) => {
       if (createdNow) undo.push({ ref: runRef(id), new: "", old: commit });
       outcomes.push({
         id,
         commit,
         status: "failed",
         notes: [],
-        error: new RunprovError(
-          `${runRef(id)} on ${t.remote} is not a run runprov shared: ${checked.problem}; ` +
-            "nothing of it was kept",
-          Exit.tag,
-          "someone pushed something else under refs/runprov/runs/ there; ask whoever did",
-        ),
+        error: new RunprovError(message, Exit.tag, hint),
       });
+    };
+    if ("problem" in checked) {
+      refuse(
+        `${runRef(id)} on ${t.remote} is not a run runprov shared: ${checked.problem}; ` +
+          "nothing of it was kept",
+        "someone pushed something else under refs/runprov/runs/ there; ask whoever did",
+      );
       continue;
     }
     const path = recordPath(t.recordDir, id);
@@ -161,20 +164,12 @@ async function materialise(
     const conflict = await differs(path, fetched.record!) ??
       (fetched.patch ? await differs(patchPathFor(path), fetched.patch) : null);
     if (conflict) {
-      if (createdNow) undo.push({ ref: runRef(id), new: "", old: commit });
-      outcomes.push({
-        id,
-        commit,
-        status: "failed",
-        notes: [],
-        error: new RunprovError(
-          `run ${id} on ${t.remote} is not the run ${id} here: ${conflict} differs from ` +
-            "the shared one; nothing was overwritten",
-          Exit.tag,
-          "two runs were made under one id; fetch the shared one into another clone to " +
-            "compare, or move the local files away deliberately and fetch again",
-        ),
-      });
+      refuse(
+        `run ${id} on ${t.remote} is not the run ${id} here: ${conflict} differs from ` +
+          "the shared one; nothing was overwritten",
+        "two runs were made under one id; fetch the shared one into another clone to " +
+          "compare, or move the local files away deliberately and fetch again",
+      );
       continue;
     }
     if (!wroteDir) {
@@ -184,19 +179,11 @@ async function materialise(
     const inTheWay = await placeRun(path, fetched.record!, fetched.patch);
     if (inTheWay) {
       // Another runprov stored a run under this id meanwhile: it stays, this one is not kept.
-      if (createdNow) undo.push({ ref: runRef(id), new: "", old: commit });
-      outcomes.push({
-        id,
-        commit,
-        status: "failed",
-        notes: [],
-        error: new RunprovError(
-          `run ${id} on ${t.remote} is not the run ${id} here: ${inTheWay} appeared while ` +
-            "fetching, with other content; nothing was overwritten",
-          Exit.tag,
-          "two runs were made under one id; fetch the shared one into another clone to compare",
-        ),
-      });
+      refuse(
+        `run ${id} on ${t.remote} is not the run ${id} here: ${inTheWay} appeared while ` +
+          "fetching, with other content; nothing was overwritten",
+        "two runs were made under one id; fetch the shared one into another clone to compare",
+      );
       continue;
     }
     const notes: string[] = [];
