@@ -390,6 +390,11 @@ Deno.test("exec: the canary's /proc status tells a signalled process from an idl
   // A fatal signal becomes SIGKILL for every thread; a zombie has died.
   assertEquals(canaryState(status("R (running)", "0000000000000100", zero), "SIGTERM"), "dying");
   assertEquals(canaryState(status("Z (zombie)", zero, zero), "SIGTERM"), "dying");
+  assertEquals(canaryState(status("T (stopped)", zero, zero), "SIGTERM"), "idle");
+  // Awake with nothing pending: the signal was taken off the queue (a tracer such as
+  // `strace -f` holds it in a signal-delivery stop, or it is on its way out): not idle yet.
+  assertEquals(canaryState(status("t (tracing stop)", zero, zero), "SIGUSR2"), "busy");
+  assertEquals(canaryState(status("R (running)", zero, zero), "SIGUSR2"), "busy");
   assertEquals(canaryState(null, "SIGTERM"), "gone");
   assertEquals(canaryState("Name:\tcat\n", "SIGTERM"), "unknown");
   assertEquals(processGroup("42 (a) b) S 1 40 40 0"), 40);

@@ -10,6 +10,10 @@
 
 /** Without /proc (macOS): how long a signalled canary may take to die. */
 const NO_PROC_WAIT_MS = 250;
+/** How long a canary may stay busy (see {@link CanaryState}) before it counts as idle. */
+const BUSY_WAIT_MS = 2000;
+/** How often a busy canary's state is read again. */
+const BUSY_POLL_MS = 5;
 /** Linux signal numbers of the signals probed (bits of /proc/PID/status's masks). */
 const LINUX_SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGHUP: 1,
@@ -20,12 +24,18 @@ const LINUX_SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
 };
 const SIGKILL_NUMBER = 9;
 
-/** What /proc/PID/status says about a process: gone, dying of `sig`, idle, or unknown. */
-export type CanaryState = "gone" | "dying" | "idle" | "unknown";
+/**
+ * What /proc/PID/status says about a process: gone, dying of `sig`, idle (asleep in its
+ * read, nothing pending), busy (awake with nothing pending: a signal already taken off its
+ * queue, as when a tracer such as `strace -f` holds it in a signal-delivery stop, or on its
+ * way out), or unknown.
+ */
+export type CanaryState = "gone" | "dying" | "idle" | "busy" | "unknown";
 
 /**
  * Read a process's state from the text of its /proc/PID/status (null: no such file): dying
- * when it is a zombie or has `sig` or SIGKILL pending (a fatal signal turns into SIGKILL).
+ * when it is a zombie or has `sig` or SIGKILL pending (a fatal signal turns into SIGKILL);
+ * idle only when it sleeps (or is stopped) with neither pending.
  *
  * @example
  * canaryState("State:\tS (sleeping)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000002\n", "SIGINT");
@@ -46,7 +56,10 @@ export function canaryState(status: string | null, sig: Deno.Signal): CanaryStat
   if (state === "Z" || state === "X") return "dying";
   const mask = pending.reduce((acc, p) => acc | BigInt(`0x${p}`), 0n);
   const bits = (1n << BigInt(n - 1)) | (1n << BigInt(SIGKILL_NUMBER - 1));
-  return (mask & bits) !== 0n ? "dying" : "idle";
+  if ((mask & bits) !== 0n) return "dying";
+  // An idle canary sleeps in read(2) or is stopped by job control; awake means it took a
+  // signal off its queue and has not finished with it yet (`t` is a tracer's stop).
+  return state === "S" || state === "T" || state === "I" ? "idle" : "busy";
 }
 
 /**
@@ -123,7 +136,7 @@ export class GroupProbe {
     if (canary.ended) {
       reached = canary.ended.signal === sig;
     } else {
-      const state = await readState(canary.proc.pid, sig);
+      const state = await settledState(canary, sig);
       if (state === "idle") {
         return false;
       } else if (state === "unknown") {
@@ -158,6 +171,22 @@ export class GroupProbe {
     }
     await canary.done.catch(() => {});
     await canary.proc.stdin.close().catch(() => {});
+  }
+}
+
+/**
+ * The canary's state once it is not busy: read again every few milliseconds while it is,
+ * until it sleeps, dies or has been busy for {@link BUSY_WAIT_MS} (then it counts as idle).
+ */
+async function settledState(canary: Canary, sig: Deno.Signal): Promise<CanaryState> {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (;;) {
+    const state = canary.ended ? "gone" : await readState(canary.proc.pid, sig);
+    if (state !== "busy") return state;
+    if (Date.now() >= deadline) return "idle";
+    await new Promise<void>((r) =>
+      AbortSignal.timeout(BUSY_POLL_MS).addEventListener("abort", () => r())
+    );
   }
 }
 
