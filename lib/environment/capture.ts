@@ -14,7 +14,7 @@ import type {
 } from "./facts.ts";
 import { denoReader, type Reader } from "./reader.ts";
 import { resolveInterpreter } from "./interpreter.ts";
-import { describePython } from "./python.ts";
+import { describePython, emptyLayout } from "./python.ts";
 import { completeSources, listPackages } from "./distributions.ts";
 import { captureGpu } from "./gpu.ts";
 import { captureContainer } from "./container.ts";
@@ -47,19 +47,7 @@ async function guarded<T>(part: string, f: () => Promise<T>, failed: (reason: st
 }
 
 function noPython(reason: string): PythonFacts {
-  return {
-    executable: null,
-    real_path: null,
-    found_by: null,
-    via: [],
-    version: null,
-    version_from: null,
-    kind: null,
-    prefix: null,
-    base_prefix: null,
-    site_packages: [],
-    reason,
-  };
+  return { executable: null, found_by: null, via: [], ...emptyLayout([reason]) };
 }
 
 function noPackages(reason: string, sources: "hinted" | "all"): PackagesFacts {

@@ -4,22 +4,13 @@
  * conda-meta's python record, patchlevel.h, the pyenv version directory, the binary's or the
  * stdlib directory's name) and the site-packages directories it imports from, in order.
  */
-import type { PythonKind, VersionSource } from "./facts.ts";
+import type { PythonFacts, PythonKind, VersionSource } from "./facts.ts";
 import { isMissing, type Reader, why } from "./reader.ts";
 import { basename } from "./interpreter.ts";
 import { dirname, join } from "../util/paths.ts";
 
 /** The description of one interpreter (`environment.python` without how it was found). */
-export interface PythonLayout {
-  real_path: string | null;
-  version: string | null;
-  version_from: VersionSource | null;
-  kind: PythonKind | null;
-  prefix: string | null;
-  base_prefix: string | null;
-  site_packages: string[];
-  reason: string | null;
-}
+export type PythonLayout = Omit<PythonFacts, "executable" | "found_by" | "via">;
 
 /** The settings of a `pyvenv.cfg`, keys lowercased (as Python's `site` reads them). */
 export function parsePyvenvCfg(text: string): Map<string, string> {
@@ -82,7 +73,7 @@ export async function describePython(
   }
   const venv = await findVenv(executable, reader, reasons);
   if (venv) return await describeVenv(real, venv, env, reader, reasons);
-  if (real === null) return empty(reasons);
+  if (real === null) return emptyLayout(reasons);
   const binDir = dirname(real);
   const prefix = basename(binDir).toLowerCase() === "bin" || basename(binDir) === "Scripts"
     ? dirname(binDir)
@@ -109,7 +100,8 @@ export async function describePython(
   };
 }
 
-function empty(reasons: string[]): PythonLayout {
+/** A layout with nothing known, for `reasons` (joined with "; "). */
+export function emptyLayout(reasons: readonly string[]): PythonLayout {
   return {
     real_path: null,
     version: null,
