@@ -1,4 +1,5 @@
 /** Where records live, how they are written (atomically, never half a file) and read back. */
+import { lstatOrNull } from "../util/lstat.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { DEFAULT_RECORD_DIR, RECORD_FILE_HINT, RUNPROV_DIR } from "./layout.ts";
 import { dirname, join } from "../util/paths.ts";
@@ -203,13 +204,8 @@ export type Occupant =
  * (a FIFO would block the reader); null when nothing is there.
  */
 export async function occupant(path: string): Promise<Occupant | null> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
+  const info = await lstatOrNull(path);
+  if (info === null) return null;
   if (info.isSymlink) {
     return { kind: "symlink", target: await Deno.readLink(path).catch(() => null) };
   }

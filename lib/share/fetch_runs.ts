@@ -5,6 +5,7 @@
  * record directory, and `refs/runprov/snapshots/<id>` is set to its snapshot. Conflicts and
  * foreign commits are refused (exit 5) and leave nothing behind. Nothing here prints.
  */
+import { lstatOrNull } from "../util/lstat.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { SNAPSHOT_PREFIX, snapshotRef } from "../snapshot/build.ts";
@@ -231,13 +232,8 @@ async function exists(path: string): Promise<boolean> {
  * bytes, a directory, a symbolic link, a FIFO: never opened, so never blocked on), else null.
  */
 async function differs(path: string, bytes: Uint8Array): Promise<string | null> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
+  const info = await lstatOrNull(path);
+  if (info === null) return null;
   if (!info.isFile) return path;
   const have = await Deno.readFile(path);
   if (have.length === bytes.length && have.every((b, i) => b === bytes[i])) return null;
