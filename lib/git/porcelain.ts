@@ -59,6 +59,21 @@ function parseSub(field: string): SubmoduleFlags | undefined {
 }
 
 /**
+ * The fields `1`, `2` and `u` lines share: XY, the submodule field and the HEAD, index and
+ * worktree modes (the worktree mode is field `worktreeAt`: `u` lines carry three stage modes).
+ */
+function entryFields(
+  parts: readonly string[],
+  worktreeAt: number,
+): Pick<StatusEntry, "xy" | "submodule" | "modes"> {
+  return {
+    xy: parts[1],
+    submodule: parseSub(parts[2]),
+    modes: { head: parts[3], index: parts[4], worktree: parts[worktreeAt] },
+  };
+}
+
+/**
  * Parse NUL-separated porcelain v2 output. Unknown `#` headers are ignored, as git asks.
  * Throws on a line that is not porcelain v2, so a changed git is noticed, not guessed at.
  *
@@ -88,36 +103,17 @@ export function parsePorcelainV2(text: string): StatusReport {
     } else if (kind === "1") {
       // 1 XY sub mH mI mW hH hI path
       const parts = splitN(line, 9);
-      report.entries.push({
-        type: "changed",
-        xy: parts[1],
-        submodule: parseSub(parts[2]),
-        modes: { head: parts[3], index: parts[4], worktree: parts[5] },
-        path: parts[8],
-      });
+      report.entries.push({ type: "changed", ...entryFields(parts, 5), path: parts[8] });
     } else if (kind === "2") {
       // 2 XY sub mH mI mW hH hI Xscore path \0 origPath
       const parts = splitN(line, 10);
       const origPath = fields[++i];
       if (origPath === undefined) throw new Error("porcelain v2: rename without its original path");
-      report.entries.push({
-        type: "renamed",
-        xy: parts[1],
-        submodule: parseSub(parts[2]),
-        modes: { head: parts[3], index: parts[4], worktree: parts[5] },
-        path: parts[9],
-        origPath,
-      });
+      report.entries.push({ type: "renamed", ...entryFields(parts, 5), path: parts[9], origPath });
     } else if (kind === "u") {
       // u XY sub m1 m2 m3 mW h1 h2 h3 path
       const parts = splitN(line, 11);
-      report.entries.push({
-        type: "unmerged",
-        xy: parts[1],
-        submodule: parseSub(parts[2]),
-        modes: { head: parts[3], index: parts[4], worktree: parts[6] },
-        path: parts[10],
-      });
+      report.entries.push({ type: "unmerged", ...entryFields(parts, 6), path: parts[10] });
     } else if (kind === "?") {
       report.untracked.push(line.slice(2));
     } else if (kind === "!") {
