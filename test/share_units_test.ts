@@ -4,6 +4,7 @@
  * a fetched one) and which remote is used. Plus one real `git fast-import` of the stream:
  * the same run gives the same commit id, with exactly record.json and run.patch in its tree.
  */
+import { configWith } from "../testkit/config.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import {
   fetchRefspecs,
@@ -152,22 +153,23 @@ Deno.test("cat-file --batch output: objects with NUL and newline bytes, and miss
 });
 
 Deno.test("remote resolution: --remote, then share.remote, then tag.remote, then origin", () => {
-  assertEquals(shareRemote("up", { share: { remote: "runs" } }), {
+  assertEquals(shareRemote("up", configWith({ share: { remote: "runs" } })), {
     remote: "up",
     source: "--remote",
   });
   assertEquals(
-    shareRemote(undefined, { share: { remote: "runs" }, tag: { remote: "t" } }).remote,
+    shareRemote(undefined, configWith({ share: { remote: "runs" }, tag: { remote: "t" } })).remote,
     "runs",
   );
-  assertEquals(shareRemote(undefined, { share: { remote: "" }, tag: { remote: "t" } }), {
-    remote: "t",
-    source: "tag.remote",
-  });
-  assertEquals(shareRemote(undefined, {}), { remote: "origin", source: "default" });
-  assertEquals(execPushesRun(undefined, { share: { push: true } }), true);
-  assertEquals(execPushesRun(true, {}), true);
-  assertEquals(execPushesRun(undefined, {}), false);
+  assertEquals(
+    shareRemote(undefined, configWith({ share: { remote: "" }, tag: { remote: "t" } })),
+    { remote: "t", source: "tag.remote" },
+  );
+  assertEquals(shareRemote(undefined, configWith()), { remote: "origin", source: "default" });
+  assertEquals(shareRemote(undefined), { remote: "origin", source: "default" });
+  assertEquals(execPushesRun(undefined, configWith({ share: { push: true } })), true);
+  assertEquals(execPushesRun(true, configWith()), true);
+  assertEquals(execPushesRun(undefined, configWith()), false);
 });
 
 Deno.test("remote resolution: a URL is refused as --remote, without echoing its token", () => {

@@ -1,4 +1,5 @@
 /** Run tags and run history, the pure parts: ref rules, messages, push output, merging, verify. */
+import { configWith } from "../testkit/config.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import { run } from "./helpers.ts";
 import {
@@ -87,18 +88,24 @@ Deno.test("tag settings: defaults, config overrides, and an invalid prefix is a 
     push: false,
     sign: false,
     refs: "tags",
-    recordDir: ".runprov/runs",
+    dir: ".runprov/runs",
   });
-  assertEquals(resolveTagSettings({ tag: { refs: "runprov" } }).refs, "runprov");
-  const s = resolveTagSettings({ dir: "runs", tag: { prefix: "ml/", push: true, remote: "up" } });
-  assertEquals([s.prefix, s.recordDir, s.push, s.remote, s.sign], [
+  assertEquals(DEFAULT_TAG_SETTINGS, resolveTagSettings());
+  assertEquals(resolveTagSettings(configWith({ tag: { refs: "runprov" } })).refs, "runprov");
+  const s = resolveTagSettings(
+    configWith({ dir: "runs", tag: { prefix: "ml/", push: true, remote: "up" } }),
+  );
+  assertEquals([s.prefix, s.dir, s.push, s.remote, s.sign], [
     "ml/",
     "runs",
     true,
     "up",
     false,
   ]);
-  assertThrows(() => resolveTagSettings({ tag: { prefix: "bad prefix/" } }), /tag.prefix/);
+  assertThrows(
+    () => resolveTagSettings(configWith({ tag: { prefix: "bad prefix/" } })),
+    /tag.prefix/,
+  );
 });
 
 const SUBJECT: TagSubject = {

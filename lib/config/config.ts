@@ -44,6 +44,22 @@ export interface SchemaNode {
 /** The shipped schema (`runprov.schema.json`), the single source of keys, types and defaults. */
 export const CONFIG_SCHEMA = schemaJson as unknown as SchemaNode;
 
+/**
+ * Where run tags live (config `tag.refs`): `tags`, `refs/tags/<prefix><id>` (seen by
+ * `git describe` and fetched by clones), or `runprov`, `refs/runprov/tags/<prefix><id>`
+ * (neither).
+ */
+export type TagRefs = "tags" | "runprov";
+
+/** The `tag` section: the tag name prefix, the remote `--push` uses, push, sign, refs. */
+export interface TagSection {
+  prefix: string;
+  remote: string;
+  push: boolean;
+  sign: boolean;
+  refs: TagRefs;
+}
+
 /** The effective configuration. */
 export interface Config {
   policy: "strict" | "warn" | "off";
@@ -53,7 +69,7 @@ export interface Config {
   dir: string;
   /** Seconds before a git process is killed. */
   git_timeout: number;
-  tag: { prefix: string; remote: string; push: boolean; sign: boolean; refs: "tags" | "runprov" };
+  tag: TagSection;
   /** Sharing runs: the remote (empty: the tag remote) and whether exec pushes its run. */
   share: { remote: string; push: boolean };
   patch: { capture: boolean; max_bytes: number };

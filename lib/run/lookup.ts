@@ -45,7 +45,7 @@ export function gitProblem(err: unknown, what: string): unknown {
 
 /** The record directory: config `dir` under the repository top (or the directory given). */
 export function recordDirFor(base: string, settings: TagSettings): string {
-  return recordDir(base, settings.recordDir);
+  return recordDir(base, settings.dir);
 }
 
 /** The stored record of run `id`, or null when there is none. */

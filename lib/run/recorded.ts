@@ -19,7 +19,7 @@ import type { RunRecord } from "./record.ts";
 import { renderError } from "../errors.ts";
 import { checkSignable, resolveTagSettings } from "../tag/names.ts";
 import type { Context } from "../io.ts";
-import type { LoadedConfig } from "../config/config.ts";
+import { defaultConfig, type LoadedConfig } from "../config/config.ts";
 
 /** What {@link runRecorded} runs, and how it records and tags it. */
 export interface RecordedRun {
@@ -184,7 +184,7 @@ export async function runRecorded(
       const { pushStoredRun } = await import("../share/share.ts");
       const res = await pushStoredRun(
         await gitFor(ctx),
-        config?.config ?? {},
+        config?.config ?? defaultConfig(),
         path,
         typeof push === "string" ? push : undefined,
         run.out === undefined ? final.run_id : path,

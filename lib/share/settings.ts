@@ -2,14 +2,11 @@
  * Sharing settings, the pure part: which remote `push`, `fetch`, `runs --remote` and `show`
  * use, and whether `exec` pushes its run. No git, no files.
  */
-import { usageError } from "../errors.ts";
-import { shown } from "../errors.ts";
+import { shown, usageError } from "../errors.ts";
+import { type Config, defaultConfig } from "../config/config.ts";
 
-/** The config file's keys these settings read (all optional). */
-export interface ShareConfig {
-  tag?: { remote?: string };
-  share?: { remote?: string; push?: boolean };
-}
+/** The configuration keys these settings read: `tag.remote`, `share.remote`, `share.push`. */
+export type ShareConfig = Pick<Config, "tag" | "share">;
 
 /** The resolved remote and where it came from (for messages). */
 export interface ShareRemote {
@@ -22,17 +19,19 @@ export interface ShareRemote {
  * empty), else the tag remote (config `tag.remote`), else `origin`.
  *
  * @example
- * shareRemote(undefined, { share: { remote: "runs" } }); // { remote: "runs", source: "share.remote" }
+ * shareRemote(undefined, loaded.config); // { remote: "runs", source: "share.remote" } with share.remote "runs"
  */
-export function shareRemote(flag: string | undefined, config: ShareConfig = {}): ShareRemote {
+export function shareRemote(
+  flag: string | undefined,
+  config: ShareConfig = defaultConfig(),
+): ShareRemote {
   if (flag !== undefined) return { remote: checkRemoteName(flag), source: "--remote" };
-  if (config.share?.remote) {
+  if (config.share.remote) {
     return { remote: config.share.remote, source: "share.remote" };
   }
-  if (config.tag?.remote !== undefined && config.tag.remote !== "origin") {
-    return { remote: config.tag.remote, source: "tag.remote" };
-  }
-  return { remote: "origin", source: "default" };
+  const fallback = defaultConfig().tag.remote;
+  if (config.tag.remote !== fallback) return { remote: config.tag.remote, source: "tag.remote" };
+  return { remote: fallback, source: "default" };
 }
 
 /**
@@ -58,5 +57,5 @@ export function checkRemoteName(name: string): string {
 
 /** Whether `exec` pushes its run when it ends: `--push`, else config `share.push`. */
 export function execPushesRun(pushFlag: string | true | undefined, config: ShareConfig): boolean {
-  return pushFlag !== undefined || config.share?.push === true;
+  return pushFlag !== undefined || config.share.push;
 }

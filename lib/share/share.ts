@@ -20,13 +20,14 @@ import {
 } from "../snapshot/build.ts";
 import { recordDir, recordPath } from "../run/store.ts";
 import { checkRemote } from "../tag/tag_run.ts";
-import { resolveTagSettings, type TagConfig } from "../tag/names.ts";
-import { type ShareConfig, shareRemote } from "./settings.ts";
+import { resolveTagSettings } from "../tag/names.ts";
+import { shareRemote } from "./settings.ts";
+import type { Config } from "../config/config.ts";
 import { parseLocalRuns, pushRefspec, runRef, RUNS_PREFIX } from "./refs.ts";
 import { type RunCommitParts, runCommitsStream } from "./run_commit.ts";
 
-/** The configuration keys sharing reads: `dir`, `tag.remote`, `share.remote`. */
-type SharingConfig = TagConfig & ShareConfig;
+/** The configuration keys sharing reads: `dir`, `tag`, `share`. */
+type SharingConfig = Pick<Config, "dir" | "tag" | "share">;
 
 /** Where runs are shared: the repository, its record directory and the remote. */
 export interface ShareTarget {
@@ -309,7 +310,7 @@ export async function openTarget(
   return {
     git,
     root: info.root,
-    recordDir: recordDir(info.root, resolveTagSettings(config).recordDir),
+    recordDir: recordDir(info.root, resolveTagSettings(config).dir),
     remote,
     secrets: await checkRemote(git, remote),
     shallow: info.shallow,

@@ -2,32 +2,15 @@
  * Run tags, the pure part: settings, git's ref-name rules, the tag message and its
  * trailers. No git, no files.
  */
-import { DEFAULT_RECORD_DIR } from "../run/layout.ts";
+import { type Config, defaultConfig, type TagRefs, type TagSection } from "../config/config.ts";
 import { clipped, shown, usageError } from "../errors.ts";
 import { runIdProblem } from "../run/run_id.ts";
 
-/** Everything `tag`, `runs`, `show`, `verify` and `exec`'s tagging read from config. */
-export interface TagSettings {
-  /** Tag name prefix (config `tag.prefix`), `run/`. */
-  prefix: string;
-  /** Remote `--push` uses without a value (config `tag.remote`), `origin`. */
-  remote: string;
-  /** Push after tagging (config `tag.push`), false. */
-  push: boolean;
-  /** Signed tags with the user's git signing setup (config `tag.sign`), false. */
-  sign: boolean;
-  /**
-   * Where run tags live (config `tag.refs`): `tags`, `refs/tags/<prefix><id>` (seen by
-   * `git describe` and fetched by clones), or `runprov`, `refs/runprov/tags/<prefix><id>`
-   * (neither).
-   */
-  refs: TagRefs;
-  /** Record directory relative to the repository top, or absolute (config `dir`). */
-  recordDir: string;
-}
-
-/** The values of config `tag.refs`. */
-export type TagRefs = "tags" | "runprov";
+/**
+ * Everything `tag`, `runs`, `show`, `verify` and `exec`'s tagging read from config: the
+ * `tag` section and the record directory `dir`, as the schema defines them.
+ */
+export type TagSettings = TagSection & Pick<Config, "dir">;
 
 /** The ref namespace of each `tag.refs` value. */
 export const TAG_NAMESPACES: Readonly<Record<TagRefs, string>> = {
@@ -35,38 +18,18 @@ export const TAG_NAMESPACES: Readonly<Record<TagRefs, string>> = {
   runprov: "refs/runprov/tags/",
 };
 
-/** The defaults of docs/configuration.md (`tag`, `dir`). */
-export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = {
-  prefix: "run/",
-  remote: "origin",
-  push: false,
-  sign: false,
-  refs: "tags",
-  recordDir: DEFAULT_RECORD_DIR,
-};
-
-/** The config file's shape for these settings (all optional). */
-export interface TagConfig {
-  dir?: string;
-  tag?: { prefix?: string; remote?: string; push?: boolean; sign?: boolean; refs?: TagRefs };
-}
-
 /**
- * Resolve the settings: defaults, then the config file's `dir` and `tag` keys. The one
- * place the config is wired in.
+ * Resolve the settings from a configuration (the schema's defaults when none is given),
+ * checking that the prefix makes valid tag names. The one place the config is wired in.
  *
  * @example
- * resolveTagSettings({ tag: { prefix: "runs/" } }).prefix; // "runs/"
+ * resolveTagSettings().prefix; // "run/"
+ * resolveTagSettings(loaded.config).dir; // ".runprov/runs", or the file's `dir`
  */
-export function resolveTagSettings(config: TagConfig = {}): TagSettings {
-  const s: TagSettings = { ...DEFAULT_TAG_SETTINGS };
-  if (config.dir !== undefined) s.recordDir = config.dir;
-  const t = config.tag ?? {};
-  if (t.prefix !== undefined) s.prefix = t.prefix;
-  if (t.remote !== undefined) s.remote = t.remote;
-  if (t.push !== undefined) s.push = t.push;
-  if (t.sign !== undefined) s.sign = t.sign;
-  if (t.refs !== undefined) s.refs = t.refs;
+export function resolveTagSettings(
+  config: Pick<Config, "tag" | "dir"> = defaultConfig(),
+): TagSettings {
+  const s: TagSettings = { ...config.tag, dir: config.dir };
   const problem = refNameProblem(`refs/tags/${s.prefix}x`);
   if (problem) {
     throw usageError(
@@ -76,6 +39,9 @@ export function resolveTagSettings(config: TagConfig = {}): TagSettings {
   }
   return s;
 }
+
+/** The settings of the schema's defaults (`tag.prefix` "run/", `dir` ".runprov/runs", ...). */
+export const DEFAULT_TAG_SETTINGS: Readonly<TagSettings> = resolveTagSettings();
 
 /**
  * Refuse a signed run tag outside `refs/tags/`: git signs only the tags it writes itself
