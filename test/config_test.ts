@@ -6,6 +6,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
 import schema from "../runprov.schema.json" with { type: "json" };
 import { defaultConfig, loadConfigParser, parseConfig } from "../lib/config/config.ts";
 import { lineColumn } from "../lib/util/jsonpos.ts";
+import { DEFAULT_RECORD_DIR } from "../lib/run/layout.ts";
 
 await loadConfigParser();
 
@@ -215,6 +216,12 @@ Deno.test("config: the schema lists exactly the keys the config has, with its de
     "vars",
   ]);
   assertEquals(Object.keys(props.share.properties as Schema).sort(), ["push", "remote"]);
+});
+
+Deno.test("config: records go where the schema's default dir says, whoever asks", () => {
+  // layout.ts names the default for code that runs before any config is read (hints,
+  // messages); it must be the schema's default, not a second one.
+  assertEquals(DEFAULT_RECORD_DIR, defaultConfig().dir);
 });
 
 Deno.test("config: JSONC comments and trailing commas are accepted; unset keys keep defaults", () => {

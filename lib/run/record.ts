@@ -1,5 +1,5 @@
 /** The run record (schema `runprov.run/1`): building it and reading one back. Pure. */
-import { DEFAULT_RECORD_DIR } from "./layout.ts";
+import { RECORD_FILE_HINT } from "./layout.ts";
 import type { GitFacts } from "./capture.ts";
 import type { HostFacts } from "./host.ts";
 import type { PolicyRecord } from "./policy.ts";
@@ -7,9 +7,6 @@ import { osReason, RunprovError, shown, shownPath, usageError } from "../errors.
 import { JSON_MAX_DEPTH, jsonDepthOffset, jsonErrorOffset, lineColumn } from "../util/jsonpos.ts";
 import type { EnvironmentFacts } from "../environment/facts.ts";
 import { Exit } from "../errors.ts";
-
-const NOT_A_RECORD_HINT =
-  `pass a file written by 'runprov stamp' or 'runprov env' (${DEFAULT_RECORD_DIR}/<id>.json)`;
 
 export const SCHEMA = "runprov.run/1";
 
@@ -129,7 +126,7 @@ export function parseRecord(text: string, source: string): RunRecord {
     throw usageError(
       `${shownPath(source)} is not a runprov record: nested deeper than ${JSON_MAX_DEPTH} ` +
         `levels at ${position(text, deep)}`,
-      NOT_A_RECORD_HINT,
+      RECORD_FILE_HINT,
     );
   }
   try {
@@ -137,14 +134,14 @@ export function parseRecord(text: string, source: string): RunRecord {
   } catch {
     throw usageError(
       `${shownPath(source)} is not a runprov record: ${jsonSyntaxProblem(text)}`,
-      NOT_A_RECORD_HINT,
+      RECORD_FILE_HINT,
     );
   }
   const problem = recordProblem(data);
   if (problem) {
     throw usageError(
       `${shownPath(source)} is not a runprov record: ${problem}`,
-      NOT_A_RECORD_HINT,
+      RECORD_FILE_HINT,
     );
   }
   return data as RunRecord;
