@@ -118,10 +118,8 @@ export async function captureConfigured(
   let config: LoadedConfig | undefined;
   const facts = await captureGit(git, {
     prepare: async (info: RepoInfo) => {
-      // The early read is the same file unless git found another top: read it once.
-      config = early && (early.root === null || early.root === info.root)
-        ? early.loaded
-        : await configFor(ctx, info.root);
+      // The same file as the early read, unless git found another top (then read that one).
+      config = await configFor(ctx, info.root);
       return {
         timeoutMs: timeoutOf(config, git),
         untracked: config.config.untracked,
