@@ -1,16 +1,8 @@
 /** The git seam: exact argv, the environment every git child gets, error classification. */
 import { assert, assertEquals } from "./assert.ts";
-import {
-  classify,
-  Git,
-  gitEnv,
-  GitError,
-  type GitResult,
-  type GitRunner,
-  parseConfigZ,
-  parseDescribeLong,
-  parseLocation,
-} from "../lib/git/client.ts";
+import { Git } from "../lib/git/client.ts";
+import { parseConfigZ, parseDescribeLong, parseLocation } from "../lib/git/parse.ts";
+import { classify, gitEnv, GitError, type GitResult, type GitRunner } from "../lib/git/runner.ts";
 import { captureGit } from "../lib/run/capture.ts";
 import { withFakeGit } from "../testkit/fake_git.ts";
 
