@@ -578,26 +578,6 @@ export class Git {
     return parseCatFileBatch(res.stdout, names.length);
   }
 
-  /**
-   * The tracked changes against `sha` as one binary-safe diff: exactly the bytes
-   * {@link Git.diffPatch} stores for a dirty run, so their sha256 identifies the run's code
-   * (`git.patch.sha256`). Like it, it never takes `.git/index.lock`.
-   */
-  async trackedDiff(sha = "HEAD"): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    await this.diffPatch(sha, (chunk) => {
-      chunks.push(chunk.slice());
-      return true;
-    });
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
-  }
-
   /** HEAD of the repository at `dir` (a submodule's checked-out commit), or null. */
   async headAt(dir: string): Promise<string | null> {
     const res = await this.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], {
