@@ -53,6 +53,19 @@ import {
  */
 const NO_HOOKS: readonly [string, string][] = [["core.hooksPath", "/dev/null"]];
 
+/**
+ * How a stored patch is written (tracked and untracked alike): binary-safe, full object ids,
+ * no colour, and none of the repository's external diff or textconv programs.
+ */
+const PATCH_ARGS = [
+  "-p",
+  "--binary",
+  "--full-index",
+  "--no-color",
+  "--no-ext-diff",
+  "--no-textconv",
+] as const;
+
 /** Options for a {@link Git} client. */
 export interface GitOptions {
   /** Directory git runs in (runprov's `-C`). */
@@ -335,12 +348,7 @@ export class Git {
   async diffPatch(sha: string, sink: StdoutSink): Promise<{ stopped: boolean }> {
     const res = await this.run([
       "diff-index",
-      "-p",
-      "--binary",
-      "--full-index",
-      "--no-color",
-      "--no-ext-diff",
-      "--no-textconv",
+      ...PATCH_ARGS,
       "--ignore-submodules=dirty",
       "--submodule=short",
       sha,
@@ -388,14 +396,7 @@ export class Git {
       name,
       commit,
     ], { ok: [0, 1, 128] });
-    if (res.code === 0) return "created";
-    if (tagExistsError(res.stderr)) return "exists";
-    throw new GitError(
-      [...GIT_GLOBAL_ARGS, "tag", name, commit],
-      res.code,
-      redactText(res.stderr, []),
-      classify(res.stderr),
-    );
+    return tagCreated(res, ["tag", name, commit]);
   }
 
   /**
@@ -416,14 +417,7 @@ export class Git {
     const made = await this.run(["mktag"], { input: new TextEncoder().encode(body) });
     const object = text(made.stdout).trim();
     const res = await this.run(["update-ref", "--", ref, object, ""], { ok: [0, 1, 128] });
-    if (res.code === 0) return "created";
-    if (tagExistsError(res.stderr)) return "exists";
-    throw new GitError(
-      [...GIT_GLOBAL_ARGS, "update-ref", ref, object],
-      res.code,
-      redactText(res.stderr, []),
-      classify(res.stderr),
-    );
+    return tagCreated(res, ["update-ref", ref, object]);
   }
 
   /**
@@ -736,16 +730,10 @@ export class Git {
     tagPatterns: string | readonly string[],
     refPrefixes: readonly string[],
   ): Promise<{ tags: TagRef[]; refs: Map<string, string> }> {
-    const res = await this.run([
-      "for-each-ref",
-      "--sort=-creatordate",
-      `--format=${TAG_FORMAT}`,
-      ...(typeof tagPatterns === "string" ? [tagPatterns] : tagPatterns),
-      ...refPrefixes,
-    ]);
+    const patterns = typeof tagPatterns === "string" ? [tagPatterns] : tagPatterns;
     const tags: TagRef[] = [];
     const refs = new Map<string, string>();
-    for (const t of parseTagRefs(text(res.stdout))) {
+    for (const t of await this.listTags([...patterns, ...refPrefixes])) {
       if (refPrefixes.some((p) => t.ref.startsWith(p))) refs.set(t.ref, t.commit);
       else tags.push(t);
     }
@@ -908,12 +896,7 @@ export class Git {
       const res = await this.run([
         "diff-index",
         "--cached",
-        "-p",
-        "--binary",
-        "--full-index",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
+        ...PATCH_ARGS,
         "--submodule=short",
         await this.emptyTree(),
         "--",
@@ -923,6 +906,21 @@ export class Git {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
   }
+}
+
+/**
+ * What a create-only tag call (`git tag`, `git update-ref <ref> <new> ""`) answered: created,
+ * already there (or locked by another process), or a {@link GitError} naming `args`.
+ */
+function tagCreated(res: GitResult, args: readonly string[]): "created" | "exists" {
+  if (res.code === 0) return "created";
+  if (tagExistsError(res.stderr)) return "exists";
+  throw new GitError(
+    [...GIT_GLOBAL_ARGS, ...args],
+    res.code,
+    redactText(res.stderr, []),
+    classify(res.stderr),
+  );
 }
 
 /** Split `items` into runs of at most `count` items and about `bytes` characters. */

@@ -263,22 +263,32 @@ export interface CommitRef {
   message: string;
 }
 
-export const COMMIT_REF_FORMAT =
-  "%(refname)%00%(objecttype)%00%(objectname)%00%(tree)%00%(parent)%00%(contents)%00";
+/**
+ * A `git for-each-ref --format` printing `atoms` (`refname`, `objecttype`...), each ended by
+ * a NUL; for-each-ref ends each record with a newline. Read back by {@link refRecords}.
+ */
+function refFormat(atoms: readonly string[]): string {
+  return atoms.map((a) => `%(${a})%00`).join("");
+}
+
+/** The fields of each record of {@link refFormat} output that has at least `count` of them. */
+function refRecords(out: string, count: number): string[][] {
+  return out.split("\0\n").map((rec) => rec.split("\0")).filter((f) => f.length >= count);
+}
+
+const COMMIT_REF_ATOMS = ["refname", "objecttype", "objectname", "tree", "parent", "contents"];
+
+/** The for-each-ref format {@link parseCommitRefs} reads. */
+export const COMMIT_REF_FORMAT = refFormat(COMMIT_REF_ATOMS);
 
 /** Parse {@link COMMIT_REF_FORMAT} output (refs that are not commits are left out). */
 export function parseCommitRefs(out: string): CommitRef[] {
   const refs: CommitRef[] = [];
-  for (const rec of out.split("\0\n")) {
-    const f = rec.split("\0");
-    if (f.length < 6 || f[1] !== "commit") continue;
-    refs.push({
-      ref: f[0],
-      commit: f[2],
-      tree: f[3],
-      parents: f[4].split(" ").filter(Boolean),
-      message: f[5],
-    });
+  for (
+    const [ref, type, commit, tree, parents, message] of refRecords(out, COMMIT_REF_ATOMS.length)
+  ) {
+    if (type !== "commit") continue;
+    refs.push({ ref, commit, tree, parents: parents.split(" ").filter(Boolean), message });
   }
   return refs;
 }
@@ -353,28 +363,31 @@ export interface TagRef {
   message: string;
 }
 
-export const TAG_FORMAT =
-  "%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents)%00";
+const TAG_ATOMS = [
+  "refname",
+  "objecttype",
+  "objectname",
+  "*objectname",
+  "creatordate:iso-strict",
+  "contents",
+];
+
+/** The for-each-ref format {@link parseTagRefs} reads. */
+export const TAG_FORMAT = refFormat(TAG_ATOMS);
 
 /** Parse {@link TAG_FORMAT} output: six NUL-terminated fields per tag, then a newline. */
 export function parseTagRefs(out: string): TagRef[] {
-  const tags: TagRef[] = [];
-  for (const rec of out.split("\0\n")) {
-    if (!rec) continue;
-    const f = rec.split("\0");
-    if (f.length < 6) continue;
-    const [refname, type, object, peeled, date, contents] = f;
-    tags.push({
-      ref: refname,
-      name: refname.replace(/^refs\/(?:runprov\/)?tags\//, ""),
-      type,
-      object,
-      commit: type === "tag" ? peeled : object,
-      date,
-      message: type === "tag" ? contents : "",
-    });
-  }
-  return tags;
+  return refRecords(out, TAG_ATOMS.length).map((
+    [refname, type, object, peeled, date, contents],
+  ) => ({
+    ref: refname,
+    name: refname.replace(/^refs\/(?:runprov\/)?tags\//, ""),
+    type,
+    object,
+    commit: type === "tag" ? peeled : object,
+    date,
+    message: type === "tag" ? contents : "",
+  }));
 }
 
 /** What happened to one pushed ref. */
