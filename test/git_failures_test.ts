@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { Sandbox, withSandbox } from "./helpers.ts";
-import { classify, GitError } from "../lib/git/client.ts";
+import { classify, GitError } from "../lib/git/runner.ts";
 import { configProblem, failureReason, indexProblem } from "../lib/run/failure_reason.ts";
 
 // --- git's words, classified -----------------------------------------------------------------

@@ -1,16 +1,16 @@
 /** The git seam: exact argv, the environment every git child gets, error classification. */
 import { assert, assertEquals } from "./assert.ts";
+import { Git } from "../lib/git/client.ts";
 import {
-  classify,
-  Git,
-  gitEnv,
-  GitError,
-  type GitResult,
-  type GitRunner,
+  COMMIT_REF_FORMAT,
+  parseCommitRefs,
   parseConfigZ,
   parseDescribeLong,
   parseLocation,
-} from "../lib/git/client.ts";
+  parseTagRefs,
+  TAG_FORMAT,
+} from "../lib/git/parse.ts";
+import { classify, gitEnv, GitError, type GitResult, type GitRunner } from "../lib/git/runner.ts";
 import { captureGit } from "../lib/run/capture.ts";
 import { withFakeGit } from "../testkit/fake_git.ts";
 
@@ -290,8 +290,6 @@ Deno.test("git: a fresh client's first diff never runs the repository's filter p
       return true;
     });
     assert(chunks.join("").includes("+two"), chunks.join(""));
-    const diff = new TextDecoder().decode(await new Git({ cwd: dir, env }).trackedDiff());
-    assert(diff.includes("+two"), diff);
     const ran = await Deno.stat(canary).then(() => true, () => false);
     assertEquals(ran, false, "the repository's clean filter ran");
     // The same repository with a plain git runs the filter: the test can see it.
@@ -323,4 +321,28 @@ Deno.test("git: a client with another time limit shares the call log and asks co
   ]);
   assertEquals(slower.calls, git.calls);
   assertEquals([git.timeoutMs, slower.timeoutMs], [1000, 5000]);
+});
+
+Deno.test("git: for-each-ref formats of commit refs and tags, and their records read back", () => {
+  assertEquals(
+    COMMIT_REF_FORMAT,
+    "%(refname)%00%(objecttype)%00%(objectname)%00%(tree)%00%(parent)%00%(contents)%00",
+  );
+  assertEquals(
+    TAG_FORMAT,
+    "%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents)%00",
+  );
+  const commits = "refs/s/a\0commit\0c1\0t1\0p1 p2\0msg\nbody\n\0\n" +
+    "refs/s/b\0tag\0o2\0\0\0x\0\n" + "refs/s/c\0commit\0c3\0t3\0\0\0\n";
+  assertEquals(parseCommitRefs(commits), [
+    { ref: "refs/s/a", commit: "c1", tree: "t1", parents: ["p1", "p2"], message: "msg\nbody\n" },
+    { ref: "refs/s/c", commit: "c3", tree: "t3", parents: [], message: "" },
+  ]);
+  assertEquals(parseCommitRefs("refs/s/a\0commit\0c1\n"), []);
+  const tags = "refs/runprov/tags/run/x\0tag\0o1\0c1\0" + "2026-01-01T00:00:00+00:00\0m\n\0\n" +
+    "refs/tags/v1\0commit\0c2\0\0" + "2026-01-02T00:00:00+00:00\0subject\n\0\n";
+  assertEquals(parseTagRefs(tags).map((t) => [t.name, t.type, t.commit, t.message]), [
+    ["run/x", "tag", "c1", "m\n"],
+    ["v1", "commit", "c2", ""],
+  ]);
 });

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { join } from "node:path";
 import { type Sandbox, withSandbox } from "./helpers.ts";
-import { filterOverrides, parseConfigZ } from "../lib/git/client.ts";
+import { filterOverrides, parseConfigZ } from "../lib/git/parse.ts";
 import { malformedScenario } from "../testkit/scenarios/malformed.ts";
 import { runsDir, stackLines } from "../testkit/records.ts";
 import { NO_PROGRAM_COMMANDS, SECRET_COMMANDS } from "../testkit/commands.ts";

@@ -6,7 +6,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
 import denoConfig from "../deno.json" with { type: "json" };
 import { PERMISSIONS, ROOT } from "./helpers.ts";
-import { arraysSpreading, defaultImports, importMetaUrls } from "./source.ts";
+import { arraysSpreading, defaultImports, importMetaUrls, processSpawns } from "./source.ts";
 
 Deno.test("permissions: main.ts's shebang carries exactly lib/permissions.json", async () => {
   const first = (await Deno.readTextFile(join(ROOT, "main.ts"))).split("\n")[0];
@@ -42,6 +42,38 @@ Deno.test("compiled binary safety: nothing in lib/ reads files relative to impor
   };
   await walk(join(ROOT, "lib"));
   assertEquals(offenders, []);
+});
+
+/**
+ * Every module of lib/ (and main.ts) that starts a process, and what it starts. git is spawned
+ * in one place, the seam lib/git/runner.ts; a new entry here is a new process runprov starts.
+ */
+const SPAWNERS: Record<string, string[]> = {
+  "lib/git/runner.ts": ["git"],
+  "lib/run/group_probe.ts": ["cat"],
+  "lib/run/liveness.ts": ["sh"],
+  "lib/run/supervise.ts": ["…"], // the user's command
+};
+
+Deno.test("one seam: only lib/git/runner.ts spawns git; no other module starts an unlisted process", async () => {
+  assertEquals(processSpawns("x.ts", 'await new Deno.Command("git", {}).output();'), ["git"]);
+  assertEquals(processSpawns("x.ts", '// new Deno.Command("git")'), []);
+  const found: Record<string, string[]> = {};
+  const scan = async (rel: string) => {
+    const spawns = processSpawns(rel, await Deno.readTextFile(join(ROOT, rel)));
+    if (spawns.length > 0) found[rel] = spawns;
+  };
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(join(ROOT, dir))) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(rel);
+      else if (rel.endsWith(".ts")) await scan(rel);
+    }
+  };
+  await scan("main.ts");
+  await walk("lib");
+  const sorted = Object.fromEntries(Object.entries(found).sort(([a], [b]) => a.localeCompare(b)));
+  assertEquals(sorted, SPAWNERS);
 });
 
 Deno.test("main.ts is executable", async () => {

@@ -26,7 +26,7 @@ import {
   treeNames,
 } from "../lib/share/run_commit.ts";
 import { checkRemoteName, execPushesRun, shareRemote } from "../lib/share/settings.ts";
-import { parseCatFileBatch, parsePushResults, remoteSaid } from "../lib/git/client.ts";
+import { parseCatFileBatch, parsePushResults, remoteSaid } from "../lib/git/parse.ts";
 import { sha256Hex } from "../lib/util/sha256.ts";
 import { runIdProblem } from "../lib/run/run_id.ts";
 import { run, withSandbox } from "./helpers.ts";

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type Sandbox, withSandbox } from "./helpers.ts";
-import { Git, type GitRunner } from "../lib/git/client.ts";
-import { denoGitRunner } from "../lib/git/client.ts";
+import { Git } from "../lib/git/client.ts";
+import { denoGitRunner, type GitRunner } from "../lib/git/runner.ts";
 import { readRecordFile } from "../lib/run/store.ts";
 import { fastImportPath, snapshotOf, snapshotProblem, snapshotRef } from "../lib/snapshot/build.ts";
 import { RunprovError } from "../lib/errors.ts";

@@ -131,3 +131,25 @@ export function arraysSpreading(
   });
   return n;
 }
+
+/**
+ * The processes `source` starts: per `new Deno.Command(…)` (or `Deno.run(…)`), the command
+ * when it is a string literal, else `…` (a command chosen at run time).
+ */
+export function processSpawns(file: string, source: string): string[] {
+  const found: string[] = [];
+  const isDeno = (c: Deno.lint.Node, prop: string) =>
+    c.type === "MemberExpression" && c.object.type === "Identifier" &&
+    c.object.name === "Deno" && c.property.type === "Identifier" && c.property.name === prop;
+  const command = (arg: Deno.lint.Node | undefined) =>
+    arg?.type === "Literal" && typeof arg.value === "string" ? arg.value : "…";
+  walk(file, source, {
+    NewExpression(node) {
+      if (isDeno(node.callee, "Command")) found.push(command(node.arguments[0]));
+    },
+    CallExpression(node) {
+      if (isDeno(node.callee, "run")) found.push("…");
+    },
+  });
+  return found;
+}

@@ -11,7 +11,8 @@ import type { DoctorReport } from "../lib/commands/doctor.ts";
 import { DEFAULT_TAG_SETTINGS, runTagPattern, shownTag, tagRef } from "../lib/tag/names.ts";
 import { describeVersioning, runTagAdvice } from "../lib/tag/versioning.ts";
 import { describeSkippingRunTags, isReleaseTag } from "../lib/tag/describe.ts";
-import { Git, type GitRunner } from "../lib/git/client.ts";
+import { Git } from "../lib/git/client.ts";
+import type { GitRunner } from "../lib/git/runner.ts";
 
 // --- pure parts ------------------------------------------------------------------------------
 

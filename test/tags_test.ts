@@ -12,13 +12,9 @@ import {
   tagMessage,
   type TagSubject,
 } from "../lib/tag/names.ts";
-import {
-  Git,
-  type GitRunner,
-  parsePushPorcelain,
-  parseTagRefs,
-  tagExistsError,
-} from "../lib/git/client.ts";
+import { Git } from "../lib/git/client.ts";
+import { parsePushPorcelain, parseTagRefs, tagExistsError } from "../lib/git/parse.ts";
+import type { GitRunner } from "../lib/git/runner.ts";
 import { type StoredRecord } from "../lib/run/store.ts";
 import { mergeRuns, shownStatus } from "../lib/run/history.ts";
 import { compareCode } from "../lib/run/verify.ts";

@@ -14,7 +14,7 @@ import { gitFor, gitTimeoutMs } from "../run/git_for.ts";
 import { untrustedConfig } from "../run/session.ts";
 import { POLICY_OPTIONS, policyRequest, resolvePolicy } from "../run/run_options.ts";
 import { dubiousPath } from "../run/failure_reason.ts";
-import { GitError } from "../git/client.ts";
+import { GitError } from "../git/runner.ts";
 import type { Context } from "../io.ts";
 
 export const CONFIG_HELP = `runprov config: show the effective configuration

@@ -8,7 +8,8 @@
  */
 import { delimiter, dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli/args.ts";
-import { DEFAULT_GIT_TIMEOUT_MS, Git, GitError, type GitFailure } from "../git/client.ts";
+import { DEFAULT_GIT_TIMEOUT_MS, Git } from "../git/client.ts";
+import { GitError, type GitFailure } from "../git/runner.ts";
 import { dubiousPath, failureReason } from "../run/failure_reason.ts";
 import { configFor } from "../config/for_command.ts";
 import { gitTimeoutMs } from "../run/git_for.ts";

@@ -2,7 +2,8 @@
  * Runs that are only on the remote, for `show`, `restore`, `rerun` and `diff`: such a run is
  * fetched first, that run alone, from the share remote, then handled as a local run.
  */
-import type { Git, RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import type { StoredRecord } from "../run/store.ts";
 import type { TagSettings } from "../tag/names.ts";

@@ -18,7 +18,8 @@ import { describeSkippingRunTags } from "../tag/describe.ts";
 import { findRunRecord, recordDirFor, requireRepo } from "../run/lookup.ts";
 import { snapshotOf, snapshotProblem } from "../snapshot/build.ts";
 import { readRecordFile, type StoredRecord } from "../run/store.ts";
-import type { Git, RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import type { Context } from "../io.ts";
 
 export const TAG_HELP = `runprov tag: tag the commit a run used

@@ -20,7 +20,8 @@ import { runIdProblem } from "../run/run_id.ts";
 import { compareCode, type ExpectedCode, type VerifyResult } from "../run/verify.ts";
 import { currentPatch } from "../run/patch.ts";
 import { isObjectId, refMismatch, snapshotRef } from "../snapshot/build.ts";
-import type { Git, RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { Context } from "../io.ts";
 

@@ -9,14 +9,9 @@
  * match files inside them.
  */
 import { RUNPROV_DIR } from "./layout.ts";
-import {
-  firstLine,
-  Git,
-  GitError,
-  type GitFailure,
-  type RepoConfig,
-  type RepoInfo,
-} from "../git/client.ts";
+import { Git } from "../git/client.ts";
+import type { RepoConfig, RepoInfo } from "../git/parse.ts";
+import { firstLine, GitError, type GitFailure } from "../git/runner.ts";
 import { clipped } from "../errors.ts";
 import { dubiousPath, failureReason } from "./failure_reason.ts";
 import { type ChangeKind, changeKind, type StatusReport } from "../git/porcelain.ts";

@@ -2,7 +2,7 @@
  * Human sentences for git's failures (a {@link GitError}'s `failure`), as run records, errors
  * and `doctor` show them; pure, so commands that only read records need not load the capture.
  */
-import { firstLine, type GitError } from "../git/client.ts";
+import { firstLine, type GitError } from "../git/runner.ts";
 import { clipped } from "../errors.ts";
 
 /**

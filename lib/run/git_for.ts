@@ -3,7 +3,8 @@
  * `RUNPROV_GIT_TIMEOUT`, else the config's `git_timeout`, warning once about inherited
  * GIT_* variables it ignores.
  */
-import { DEFAULT_GIT_TIMEOUT_MS, Git, inheritedGitVars } from "../git/client.ts";
+import { DEFAULT_GIT_TIMEOUT_MS, Git } from "../git/client.ts";
+import { inheritedGitVars } from "../git/runner.ts";
 import { shown, usageError } from "../errors.ts";
 import { earlyConfig } from "./early_config.ts";
 import type { Context } from "../io.ts";

@@ -6,7 +6,7 @@ import { join } from "../util/paths.ts";
 import type { RunRecord } from "./record.ts";
 import { readRecordFile, type StoredRecord } from "./store.ts";
 import { printable } from "../util/printable.ts";
-import type { TagRef } from "../git/client.ts";
+import type { TagRef } from "../git/parse.ts";
 import { parseTrailers, shownTag, subjectFromTrailers } from "../tag/names.ts";
 import { probeProcess, type ProcessProbe, sameProcess } from "./liveness.ts";
 import { isObjectId, snapshotProblem, snapshotRef } from "../snapshot/names.ts";

@@ -3,7 +3,8 @@
  * with the run tags of both tag namespaces, the snapshot refs and the shared runs' refs, in
  * one `for-each-ref` call.
  */
-import type { Git, RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import { gitFor } from "./git_for.ts";
 import { optionalRepo, recordDirFor } from "./lookup.ts";
 import { hereFacts, mergeRuns, readRecordDir, type RunEntry } from "./history.ts";

@@ -2,7 +2,9 @@
  * Finding a run for `tag`, `show`, `verify`, `restore`, `diff` and `rerun`: the repository,
  * the record directory, the record.
  */
-import { Git, GitError, type RepoInfo } from "../git/client.ts";
+import { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
+import { GitError } from "../git/runner.ts";
 import { Exit, RunprovError, usageError } from "../errors.ts";
 import { failureReason } from "./failure_reason.ts";
 import { recordDir, recordPath } from "./store.ts";

@@ -30,7 +30,7 @@ import { type Config, CONFIG_FILE, defaultConfig, type LoadedConfig } from "../c
 import { configFor } from "../config/for_command.ts";
 import { globMatcher } from "../config/glob.ts";
 import { type PatchFact, patchPathFor, stagePatch, type UntrackedFiles } from "./patch.ts";
-import type { RepoInfo } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import type { EnvironmentFacts, EnvironmentSettings } from "../environment/facts.ts";
 
 /** Capture git facts for the context's directory (with its configuration applied). */

@@ -22,7 +22,7 @@ export interface CurrentCode {
   sha: string;
   dirty: boolean;
   changed: string[];
-  /** sha256 of {@link Git.trackedDiff} now; null when not computed (clean checkout). */
+  /** sha256 of `currentPatch` (run/patch.ts) now; null when not computed (clean checkout). */
   patchSha256: string | null;
 }
 

@@ -6,8 +6,9 @@
  * what happened to each run, failures are RunprovErrors (exit 5 for the remote's refusals
  * and conflicts) that say what to do.
  */
-import { type Git, GitError, type PushResult, remoteSaid } from "../git/client.ts";
-import type { RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import { type PushResult, remoteSaid, type RepoInfo } from "../git/parse.ts";
+import { GitError } from "../git/runner.ts";
 import { clipped, Exit, RunprovError, shown, usageError } from "../errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { readRecordFile, type StoredRecord } from "../run/store.ts";

@@ -6,7 +6,9 @@
  * `git fast-import` writes the new trees and the commit, and `git update-ref` creates the ref
  * (create-only). The commit is deterministic: same record and patch, same commit id.
  */
-import { Git, GitError, type TreeEntry } from "../git/client.ts";
+import { Git } from "../git/client.ts";
+import type { TreeEntry } from "../git/parse.ts";
+import { GitError } from "../git/runner.ts";
 import { Exit, RunprovError } from "../errors.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { StoredRecord } from "../run/store.ts";

@@ -3,7 +3,9 @@
  * submodules checked out at the commits the snapshot records (cloned from the local module
  * repositories, so no network is needed), hooks off so the files are exactly git's.
  */
-import { Git, GitError, type RepoInfo } from "../git/client.ts";
+import { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
+import { GitError } from "../git/runner.ts";
 import { Exit, osReason, RunprovError, shownPath, usageError } from "../errors.ts";
 import { mainWorktreeTop } from "../run/lookup.ts";
 import { failureReason } from "../run/failure_reason.ts";

@@ -3,7 +3,8 @@
  * record (built when needed), else an existing snapshot ref, else its run tag (a tag on a
  * snapshot, or on a clean run's commit).
  */
-import type { Git, RepoInfo } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import type { RepoInfo } from "../git/parse.ts";
 import { Exit, RunprovError, shown, shownPath, usageError } from "../errors.ts";
 import type { StoredRecord } from "../run/store.ts";
 import { findRunRecord, recordDirFor } from "../run/lookup.ts";

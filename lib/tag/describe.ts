@@ -5,7 +5,8 @@
  * another clone's) are left out as well. A release-style tag (`v1.2.0`, `2.0.1`) is taken
  * without that check: no run tag is named like one, and the check is a git process.
  */
-import { describedTag, type Git, parseDescribeLong } from "../git/client.ts";
+import type { Git } from "../git/client.ts";
+import { describedTag, parseDescribeLong } from "../git/parse.ts";
 import { DEFAULT_TAG_SETTINGS, parseTrailers, runTagPattern } from "./names.ts";
 
 /** At most this many describes per answer (each learns one more run-tag pattern). */

@@ -2,7 +2,9 @@
  * Tagging a run, as a library: `runprov tag` and `runprov exec` both call {@link tagRun}.
  * Nothing here prints or exits; results say what happened and errors are RunprovErrors.
  */
-import { Git, GitError, isIdentityError, type PushResult, type TagRef } from "../git/client.ts";
+import { Git } from "../git/client.ts";
+import { isIdentityError, type PushResult, type TagRef } from "../git/parse.ts";
+import { GitError } from "../git/runner.ts";
 import { type RunRecord, serializeRecord } from "../run/record.ts";
 import { Exit, RunprovError, shown, usageError } from "../errors.ts";
 import {
